@@ -1,0 +1,3 @@
+from omniroute.cli import app
+
+app()

@@ -1,0 +1,98 @@
+"""The FastAPI application and the in-process workers it can run."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+import omniroute.tasks  # noqa: F401  (registers job handlers)
+from omniroute import __version__
+from omniroute.channels.endpoints import router as channels_router
+from omniroute.config import Settings, get_settings
+from omniroute.contacts.endpoints import router as contacts_router
+from omniroute.conversations.endpoints import router as conversations_router
+from omniroute.core.http import RequestContextMiddleware, api_router, install_error_handlers
+from omniroute.jobs.worker import Worker
+from omniroute.messages.endpoints import router as messages_router
+from omniroute.sandbox.endpoints import router as sandbox_router
+from omniroute.services import Services, build_services
+from omniroute.templates.endpoints import router as templates_router
+from omniroute.workspaces.auth import guard_idempotency
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+One API for WhatsApp, SMS, email and web chat that knows WhatsApp's rules: it tracks
+every customer service window, refuses or reroutes a message before Meta would reject
+it, and tells you exactly what happened.
+
+Authenticate with `Authorization: Bearer or_test_...` (sandbox) or `or_live_...`.
+Errors: `{"error": {"type", "code", "message", "param", "details", "request_id"}}`.
+"""
+
+
+def start_workers(services: Services, stop: asyncio.Event) -> asyncio.Task[None]:
+    settings = services.settings
+    worker = Worker(
+        services,
+        concurrency=settings.worker_concurrency,
+        poll_interval=settings.worker_poll_interval,
+        lease=settings.job_lease_seconds,
+    )
+    services.on_jobs_enqueued(worker.wake)
+    return asyncio.create_task(worker.run(stop), name="omniroute-worker")
+
+
+def create_app(settings: Settings | None = None, *, run_workers: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        app.state.services = services
+        stop = asyncio.Event()
+        worker_task = start_workers(services, stop) if run_workers else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
+            await services.close()
+
+    app = FastAPI(
+        title="omniroute",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+
+    v1 = api_router(prefix="/v1", dependencies=[Depends(guard_idempotency)])
+    for router in (
+        channels_router,
+        conversations_router,
+        templates_router,
+        messages_router,
+        contacts_router,
+        sandbox_router,
+    ):
+        v1.include_router(router)
+    app.include_router(v1)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database check")
+    async def healthz() -> JSONResponse:
+        try:
+            async with app.state.services.db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check: database unreachable: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    return app

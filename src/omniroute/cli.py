@@ -1,0 +1,155 @@
+"""The ``omniroute`` command line: serve, worker, migrate, keys."""
+
+import asyncio
+import logging
+import signal
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from omniroute.config import Settings, get_settings
+from omniroute.core.db import Database
+from omniroute.core.tenancy import Mode
+from omniroute.migrations.runner import upgrade
+
+app = typer.Typer(help="omniroute: a multi-channel business messaging gateway.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+console = Console(stderr=True, soft_wrap=True)
+
+
+class ModeOption(StrEnum):
+    test = "test"
+    live = "live"
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (SQLite or PostgreSQL)."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    console.print(f"database at [bold]{_redacted(settings.database_url)}[/] is up to date")
+
+
+async def _bootstrap(settings: Settings) -> tuple[str, str, list[tuple[str, str, str]]]:
+    from omniroute.channels.models import Channel
+    from omniroute.workspaces import service
+
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            workspace = await service.default_workspace(session)
+            key = await service.create_api_key(session, workspace, Mode.TEST, name="printed by serve")
+            channels = (
+                await session.scalars(
+                    select(Channel)
+                    .where(Channel.workspace_id == workspace.id, Channel.mode == Mode.TEST, Channel.deleted_at.is_(None))
+                    .order_by(Channel.id)
+                )
+            ).all()
+            return key, workspace.id, [(c.id, c.type, c.address) for c in channels]
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[bool, typer.Option(help="Run the background workers in this process.")] = True,
+) -> None:
+    """Start the HTTP API with in-process background workers."""
+    import uvicorn
+
+    from omniroute.app import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    _configure_logging(settings)
+    upgrade(settings.database_url)
+    key, workspace_id, channels = asyncio.run(_bootstrap(settings))
+    base = f"http://{host}:{port}"
+    console.print(f"\n[bold green]omniroute[/] is starting on [bold]{base}[/]")
+    console.print(f"  API docs:      {base}/docs")
+    console.print(f"  Database:      {_redacted(settings.database_url)}")
+    console.print(f"  Workspace:     {workspace_id}")
+    for channel_id, channel_type, address in channels:
+        console.print(f"  Sandbox {channel_type:<9} {channel_id}  ({address})")
+    console.print(f"  Test API key:  [bold]{key}[/]")
+    console.print(f'\n  Try: curl -H "Authorization: Bearer {key}" {base}/v1/channels?type=whatsapp\n')
+    uvicorn.run(create_app(settings, run_workers=workers), host=host, port=port, log_level=settings.log_level)
+
+
+@app.command()
+def worker() -> None:
+    """Run background workers only (start several, on several machines, to scale out)."""
+    import omniroute.tasks  # noqa: F401  (registers job handlers)
+    from omniroute.app import start_workers
+    from omniroute.services import build_services
+
+    settings = get_settings()
+    _configure_logging(settings)
+    upgrade(settings.database_url)
+
+    async def run() -> None:
+        services = build_services(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await start_workers(services, stop)
+        finally:
+            await services.close()
+
+    asyncio.run(run())
+
+
+@keys_app.command("create")
+def create_key(
+    mode: Annotated[ModeOption, typer.Option(help="test keys use the sandbox; live keys real providers.")],
+    workspace: Annotated[str | None, typer.Option(help="Workspace id (default: the first workspace).")] = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+) -> None:
+    """Create an API key. The key is printed once, alone on the last line."""
+    from omniroute.workspaces import service
+    from omniroute.workspaces.models import Workspace
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+
+    async def create() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                if workspace is None:
+                    target = await service.default_workspace(session)
+                else:
+                    found = await session.get(Workspace, workspace)
+                    if found is None:
+                        raise typer.BadParameter(f"no workspace {workspace}", param_hint="--workspace")
+                    target = found
+                return await service.create_api_key(session, target, Mode(mode.value), name=name)
+        finally:
+            await db.dispose()
+
+    key = asyncio.run(create())
+    typer.echo(key)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,46 @@
+"""Runtime configuration, read from ``OMNIROUTE_*`` environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{Path('data') / 'omniroute.db'}",
+        description="SQLAlchemy async URL. SQLite file by default; postgresql+asyncpg:// in production.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    worker_poll_interval: float = Field(default=0.5, gt=0, description="Seconds between queue polls.")
+    job_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A claimed job not finished within this is re-claimable."
+    )
+    provider_timeout_seconds: float = Field(default=15.0, gt=0)
+    send_max_attempts: int = Field(default=8, ge=1, description="Provider attempts per message.")
+    unknown_outcome_grace_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="How long a send with an unknown outcome waits for a provider status before failing.",
+    )
+
+    sandbox_status_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between the sandbox's simulated status updates."
+    )
+    sandbox_template_review_seconds: float = Field(
+        default=2.0, ge=0, description="Seconds the sandbox takes to review a template."
+    )
+
+    idempotency_ttl_hours: int = 24
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

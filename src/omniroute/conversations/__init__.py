@@ -1,0 +1,1 @@
+"""Conversations: one per (channel, contact), holding the customer service window."""

@@ -1,0 +1,63 @@
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.conversations.models import Conversation
+from omniroute.core.ids import new_id
+from omniroute.core.tenancy import Mode
+from omniroute.policy.window import (
+    CUSTOMER_SERVICE_WINDOW,
+    FREE_ENTRY_POINT_DURATION,
+    Window,
+    refreshed_last_inbound,
+    window_at,
+)
+
+
+async def find(session: AsyncSession, channel_id: str, contact_id: str) -> Conversation | None:
+    return await session.scalar(
+        select(Conversation).where(
+            Conversation.channel_id == channel_id, Conversation.contact_id == contact_id
+        )
+    )
+
+
+async def get_or_create(
+    session: AsyncSession, workspace_id: str, mode: Mode, channel_id: str, contact_id: str
+) -> Conversation:
+    conversation = await find(session, channel_id, contact_id)
+    if conversation is None:
+        conversation = Conversation(
+            id=new_id("cv"),
+            workspace_id=workspace_id,
+            mode=mode,
+            channel_id=channel_id,
+            contact_id=contact_id,
+        )
+        session.add(conversation)
+        await session.flush()
+    return conversation
+
+
+def window_of(conversation: Conversation | None, now: datetime) -> Window:
+    return window_at(conversation.last_inbound_at if conversation else None, now)
+
+
+def record_customer_message(
+    conversation: Conversation, sent_at: datetime, *, from_entry_point: bool
+) -> bool:
+    """Open or refresh the window from the customer's own message time. Returns whether
+    the window moved (a late or duplicate webhook moves nothing)."""
+    latest = refreshed_last_inbound(conversation.last_inbound_at, sent_at)
+    moved = latest != conversation.last_inbound_at
+    conversation.last_inbound_at = latest
+    conversation.window_expires_at = latest + CUSTOMER_SERVICE_WINDOW
+    if from_entry_point:
+        conversation.entry_point_free_until = sent_at + FREE_ENTRY_POINT_DURATION
+    conversation.last_message_at = max(filter(None, (conversation.last_message_at, sent_at)))
+    return moved
+
+
+def in_free_entry_point(conversation: Conversation | None, now: datetime) -> bool:
+    return bool(conversation and conversation.entry_point_free_until and now < conversation.entry_point_free_until)

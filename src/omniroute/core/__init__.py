@@ -1,0 +1,1 @@
+"""Infrastructure shared by every domain package: database, ids, time, errors, HTTP plumbing."""

@@ -1,0 +1,248 @@
+"""HTTP plumbing shared by every router.
+
+- ``RequestContextMiddleware`` gives each request an id (``X-Request-Id``) and writes
+  the request log after the response.
+- ``TransactionalRoute`` owns the request's database session: the endpoint and its
+  services only flush; the route commits once, together with the idempotency record,
+  before the response leaves. Jobs written in that transaction start after the commit.
+- Exception handlers render every error in the contract's shape; nothing is a bare 500.
+"""
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from omniroute.core.errors import APIError, ConflictError, InternalError, InvalidRequestError, NotFoundError
+from omniroute.core.ids import new_id
+from omniroute.idempotency import service as idempotency
+
+log = logging.getLogger(__name__)
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def error_response(request: Request, error: APIError) -> JSONResponse:
+    return JSONResponse(error.body(request_id_of(request)), status_code=error.status_code)
+
+
+class TransactionalRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        endpoint_handler = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            services = request.app.state.services
+            request.state.after_commit = []
+            async with services.db.sessionmaker() as session:
+                request.state.session = session
+                try:
+                    response = await endpoint_handler(request)
+                except idempotency.IdempotentReplay as replay:
+                    return replay.response()
+                except APIError as error:
+                    await session.rollback()
+                    response = error_response(request, error)
+                    await _remember_error(request, response)
+                    return response
+                except RequestValidationError as invalid:
+                    await session.rollback()
+                    return error_response(request, validation_error(invalid))
+                except Exception:
+                    await session.rollback()
+                    log.exception("unhandled error in %s %s", request.method, request.url.path)
+                    return error_response(request, _internal_error())
+                except BaseException:
+                    await session.rollback()
+                    raise
+                pending: idempotency.PendingKey | None = getattr(request.state, "idempotency", None)
+                if pending is not None and response.status_code < 500:
+                    idempotency.remember(session, pending, response)
+                try:
+                    await session.commit()
+                except IntegrityError as exc:
+                    await session.rollback()
+                    return await _resolve_race(request, pending, exc)
+            for callback in request.state.after_commit:
+                callback()
+            return response
+
+        return handler
+
+
+async def _remember_error(request: Request, response: Response) -> None:
+    """A refused request's response is replayed too (same key, same answer)."""
+    pending: idempotency.PendingKey | None = getattr(request.state, "idempotency", None)
+    if pending is None:
+        return
+    try:
+        async with request.app.state.services.db.transaction() as session:
+            idempotency.remember(session, pending, response)
+    except IntegrityError:
+        log.info("idempotency key %s stored concurrently; keeping the first response", pending.key)
+
+
+async def _resolve_race(
+    request: Request, pending: idempotency.PendingKey | None, exc: IntegrityError
+) -> Response:
+    """Two concurrent requests collided on a unique key. If it was the same idempotency
+    key, the other one won and its work stands: replay its response."""
+    if pending is not None:
+        async with request.app.state.services.db.sessionmaker() as session:
+            record = await idempotency.stored(session, pending)
+        if record is not None:
+            if record.request_hash == pending.request_hash:
+                return idempotency.IdempotentReplay(record).response()
+            return error_response(
+                request,
+                ConflictError("idempotency_conflict", "This Idempotency-Key was used with a different request."),
+            )
+    log.info("concurrent write conflict: %s", exc.orig)
+    return error_response(
+        request,
+        ConflictError("concurrent_update", "Another request changed the same resource at the same time; retry."),
+    )
+
+
+class RequestContextMiddleware:
+    """Pure ASGI middleware: request id header, timing and the request log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_id("req")
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            auth = state.get("auth")
+            if auth is not None:
+                headers = dict(scope.get("headers", []))
+                await _log_request(
+                    scope["app"],
+                    request_id=request_id,
+                    auth=auth,
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    idempotency_key=(headers.get(b"idempotency-key") or b"").decode() or None,
+                )
+
+
+async def _log_request(app: FastAPI, *, request_id: str, auth: Any, **fields: Any) -> None:
+    from omniroute.requestlog.models import RequestLogEntry
+
+    try:
+        async with app.state.services.db.transaction() as session:
+            session.add(
+                RequestLogEntry(
+                    id=request_id,
+                    workspace_id=auth.workspace_id,
+                    mode=auth.mode.value,
+                    method=fields["method"],
+                    path=fields["path"][:500],
+                    status_code=fields["status"],
+                    duration_ms=round(fields["duration_ms"], 3),
+                    key_prefix=auth.key_prefix,
+                    idempotency_key=(fields["idempotency_key"] or None),
+                )
+            )
+    except Exception:  # the log must never break a request that already succeeded
+        log.exception("could not write the request log entry %s", request_id)
+
+
+_MISSING_TYPES = {"missing"}
+
+
+def _param(location: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in location]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or None
+
+
+def validation_error(exc: RequestValidationError) -> APIError:
+    first = exc.errors()[0]
+    kind = first.get("type", "")
+    loc = tuple(first.get("loc", ()))
+    param = _param(loc)
+    message = str(first.get("msg", "Invalid value."))
+    if kind == "json_invalid":
+        return InvalidRequestError(
+            "invalid_json", "The request body is not valid JSON: " + str(first.get("ctx", {}).get("error", message)) + "."
+        )
+    if kind in _MISSING_TYPES:
+        return InvalidRequestError(
+            "parameter_missing", f"'{param}' is required." if param else "A request body is required.", param=param
+        )
+    ctx = first.get("ctx") or {}
+    code = str(ctx.get("code", "parameter_invalid")) if isinstance(ctx, dict) else "parameter_invalid"
+    message = message.removeprefix("Value error, ")
+    return InvalidRequestError(code, f"{param}: {message}" if param else message, param=ctx.get("param", param) if isinstance(ctx, dict) else param)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(request, validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            error: APIError = NotFoundError("route_not_found", f"No route {request.method} {request.url.path}.")
+        elif exc.status_code == 405:
+            error = InvalidRequestError(
+                "method_not_allowed", f"{request.method} is not allowed on {request.url.path}.", status_code=405
+            )
+        else:
+            error = InvalidRequestError("http_error", str(exc.detail), status_code=exc.status_code)
+        return error_response(request, error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in %s %s", request.method, request.url.path)
+        return error_response(request, _internal_error())
+
+
+def _internal_error() -> APIError:
+    return InternalError(
+        "internal_error", "Something went wrong on our side; nothing was changed. Retry the request."
+    )
+
+
+def api_router(**kwargs: Any) -> "APIRouter":
+    """A router whose routes run in one committed-once transaction per request."""
+    from fastapi import APIRouter
+
+    return APIRouter(route_class=TransactionalRoute, **kwargs)

@@ -1,0 +1,112 @@
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Request, Response
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.core.errors import ConflictError, InvalidRequestError
+from omniroute.core.time import utcnow
+from omniroute.idempotency.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class PendingKey:
+    """An idempotency key seen on this request, to be stored with its response."""
+
+    workspace_id: str
+    mode: str
+    key: str
+    request_hash: str
+
+
+class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """The first response to this key, returned again instead of redoing the work."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__(record.key)
+        self.status_code = record.status_code
+        self.body = record.response_body
+
+    def response(self) -> Response:
+        return Response(
+            self.body,
+            status_code=self.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+
+async def request_hash(request: Request) -> str:
+    body = await request.body()
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\n" + canonical).hexdigest()
+
+
+async def check(
+    session: AsyncSession, request: Request, workspace_id: str, mode: str, ttl: timedelta
+) -> PendingKey | None:
+    """Replay, refuse, or remember the key for this request (POST only)."""
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or key is None:
+        return None
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequestError(
+            "idempotency_key_invalid",
+            f"The Idempotency-Key header must be 1–{MAX_KEY_LENGTH} characters.",
+            param=HEADER,
+        )
+    digest = await request_hash(request)
+    record = await session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.workspace_id == workspace_id,
+            IdempotencyRecord.mode == mode,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at > utcnow() - ttl,
+        )
+    )
+    if record is not None:
+        if record.request_hash != digest:
+            raise ConflictError(
+                "idempotency_conflict",
+                "This Idempotency-Key was already used with a different request. Use a new key "
+                "for a new request.",
+                param=HEADER,
+            )
+        raise IdempotentReplay(record)
+    # An expired record with the same key is replaced.
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.workspace_id == workspace_id,
+            IdempotencyRecord.mode == mode,
+            IdempotencyRecord.key == key,
+        )
+    )
+    return PendingKey(workspace_id, mode, key, digest)
+
+
+def remember(session: AsyncSession, pending: PendingKey, response: Response) -> None:
+    """Store the response in the caller's transaction: it commits with the work or not at all."""
+    session.add(
+        IdempotencyRecord(
+            workspace_id=pending.workspace_id,
+            mode=pending.mode,
+            key=pending.key,
+            request_hash=pending.request_hash,
+            status_code=response.status_code,
+            response_body=bytes(response.body).decode(),
+            created_at=utcnow(),
+        )
+    )
+
+
+async def stored(session: AsyncSession, pending: PendingKey) -> IdempotencyRecord | None:
+    return await session.get(IdempotencyRecord, (pending.workspace_id, pending.mode, pending.key))

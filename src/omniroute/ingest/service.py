@@ -1,0 +1,117 @@
+import logging
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.channels.models import Channel, ChannelType
+from omniroute.contacts import service as contacts
+from omniroute.conversations import service as conversations
+from omniroute.core.errors import InvalidRequestError
+from omniroute.core.ids import new_id
+from omniroute.core.phone import to_e164
+from omniroute.core.tenancy import Mode
+from omniroute.messages import service as messages
+from omniroute.messages.models import Direction, Message, MessageKind, MessageStatus, MessageStatusChange
+from omniroute.providers.events import InboundMessage, ProviderEvent, StatusUpdate, TemplateReview
+from omniroute.templates import service as templates
+
+log = logging.getLogger(__name__)
+
+
+async def apply_event(session: AsyncSession, channel: Channel, event: ProviderEvent) -> None:
+    if isinstance(event, StatusUpdate):
+        await apply_status(session, channel, event)
+    elif isinstance(event, InboundMessage):
+        await record_inbound(session, channel, event)
+    else:
+        assert isinstance(event, TemplateReview)
+        await templates.apply_review(session, channel, event)
+
+
+async def apply_status(session: AsyncSession, channel: Channel, update: StatusUpdate) -> Message | None:
+    """Statuses come late, twice and out of order; ``messages.transition`` keeps them monotonic."""
+    match = Message.provider_message_id == update.provider_message_id
+    if update.client_reference:
+        match = or_(match, Message.id == update.client_reference)
+    message = await session.scalar(
+        select(Message).where(Message.channel_id == channel.id, match).with_for_update()
+    )
+    if message is None:
+        log.warning("status %s for unknown message %s on %s", update.status, update.provider_message_id, channel.id)
+        return None
+    if message.provider_message_id is None:
+        # A send whose response was lost: the provider's own status settles it.
+        message.provider_message_id = update.provider_message_id
+        message.outcome_unknown_since = None
+        message.provider_call_started_at = None
+    if update.pricing and (message.pricing is None or update.status == "delivered"):
+        message.pricing = update.pricing
+    status = MessageStatus(update.status)
+    if status is MessageStatus.FAILED:
+        error = update.error
+        messages.fail(
+            session,
+            message,
+            update.timestamp,
+            code=error.code if error else "provider_failed",
+            text=error.message if error else "The provider reported the message as failed.",
+            provider_code=error.provider_code if error else None,
+        )
+    else:
+        messages.transition(session, message, status, update.timestamp)
+    return message
+
+
+async def record_inbound(session: AsyncSession, channel: Channel, event: InboundMessage) -> Message | None:
+    """A customer wrote: open or refresh the window from their message's own timestamp,
+    store the message, and honour opt-out keywords. A duplicate delivery changes nothing."""
+    duplicate = await session.scalar(
+        select(Message.id).where(
+            Message.channel_id == channel.id, Message.provider_message_id == event.provider_message_id
+        )
+    )
+    if duplicate is not None:
+        return None
+    mode = Mode(channel.mode)
+    try:
+        sender = (
+            to_e164(event.sender, param="from")
+            if channel.type in (ChannelType.WHATSAPP, ChannelType.SMS)
+            else event.sender
+        )
+    except InvalidRequestError:
+        log.warning("inbound message %s from unparseable sender %r", event.provider_message_id, event.sender)
+        sender = event.sender
+    contact = await contacts.get_or_create(session, channel.workspace_id, mode, sender)
+    if event.profile_name and not contact.name:
+        contact.name = event.profile_name
+    conversation = await conversations.get_or_create(session, channel.workspace_id, mode, channel.id, contact.id)
+    conversations.record_customer_message(conversation, event.timestamp, from_entry_point=event.referral is not None)
+    message = Message(
+        id=new_id("msg"),
+        workspace_id=channel.workspace_id,
+        mode=mode,
+        channel_id=channel.id,
+        contact_id=contact.id,
+        conversation_id=conversation.id,
+        direction=Direction.INBOUND,
+        kind=MessageKind.SESSION,
+        content_type=event.content_type,
+        content=event.content if event.referral is None else {**event.content, "referral": event.referral},
+        recipient=channel.address,
+        sender=sender,
+        status=MessageStatus.RECEIVED,
+        provider_message_id=event.provider_message_id,
+        attempts=0,
+        created_at=event.timestamp,
+    )
+    session.add(message)
+    await session.flush()
+    session.add(MessageStatusChange(message_id=message.id, status=MessageStatus.RECEIVED, at=event.timestamp))
+    body = str(event.content.get("body", "")) if event.content_type == "text" else ""
+    word = contacts.keyword(body)
+    if word in contacts.OPT_OUT_KEYWORDS:
+        await contacts.opt_out(session, contact.id, channel.id, at=event.timestamp, source="keyword")
+    elif word in contacts.OPT_IN_KEYWORDS:
+        await contacts.opt_in(session, contact.id, channel.id)
+    return message

@@ -1,0 +1,113 @@
+"""Enqueue, claim, finish and reschedule jobs. Portable across SQLite and PostgreSQL."""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.core.ids import new_id
+from omniroute.core.tenancy import Mode
+from omniroute.jobs.models import Job
+
+PRIORITY_HIGH = 0
+PRIORITY_NORMAL = 5
+PRIORITY_BULK = 9
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    delay: float = 0.0,
+    priority: int = PRIORITY_NORMAL,
+    workspace_id: str | None = None,
+    mode: Mode | None = None,
+    max_attempts: int = 20,
+) -> Job:
+    """Add a job to the caller's transaction; it exists only if that transaction commits."""
+    job = Job(
+        id=new_id("job"),
+        kind=kind,
+        payload=payload,
+        workspace_id=workspace_id,
+        mode=mode.value if mode else None,
+        priority=priority,
+        run_at=time.time() + delay,
+        attempts=0,
+        max_attempts=max_attempts,
+        dead=False,
+    )
+    session.add(job)
+    return job
+
+
+async def claim(session: AsyncSession, worker_id: str, limit: int, lease: float) -> list[ClaimedJob]:
+    """Lease up to ``limit`` due jobs to this worker, highest priority and oldest first.
+
+    On PostgreSQL the inner ``FOR UPDATE SKIP LOCKED`` lets concurrent workers claim
+    disjoint sets; on SQLite the single writer lock serialises claims.
+    """
+    now = time.time()
+    due = (
+        select(Job.id)
+        .where(
+            Job.dead.is_(False),
+            Job.run_at <= now,
+            or_(Job.locked_until.is_(None), Job.locked_until < now),
+        )
+        .order_by(Job.priority, Job.run_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(due.scalar_subquery()))
+        .values(locked_by=worker_id, locked_until=now + lease, attempts=Job.attempts + 1)
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts, Job.priority)
+        .execution_options(synchronize_session=False)
+    )
+    rows = sorted(result.all(), key=lambda r: r.priority)
+    return [ClaimedJob(r.id, r.kind, r.payload, r.attempts, r.max_attempts) for r in rows]
+
+
+async def finish(session: AsyncSession, job_id: str, worker_id: str) -> None:
+    await session.execute(delete(Job).where(Job.id == job_id, Job.locked_by == worker_id))
+
+
+async def reschedule(
+    session: AsyncSession, job_id: str, worker_id: str, *, delay: float, error: str | None
+) -> None:
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.locked_by == worker_id)
+        .values(run_at=time.time() + delay, locked_by=None, locked_until=None, last_error=error)
+    )
+
+
+async def bury(session: AsyncSession, job_id: str, worker_id: str, error: str) -> None:
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.locked_by == worker_id)
+        .values(dead=True, locked_by=None, locked_until=None, last_error=error)
+    )
+
+
+async def shift_test_clock(session: AsyncSession, workspace_id: str, seconds: float) -> None:
+    """Advancing a workspace's test clock brings its test-mode jobs forward by as much."""
+    await session.execute(
+        update(Job)
+        .where(Job.workspace_id == workspace_id, Job.mode == Mode.TEST.value)
+        .values(run_at=Job.run_at - seconds)
+    )

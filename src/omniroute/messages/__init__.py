@@ -1,0 +1,1 @@
+"""Messages: acceptance (policy checks, durable row), dispatch, and status tracking."""

@@ -1,0 +1,69 @@
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import or_
+
+from omniroute.contacts.models import Contact
+from omniroute.core.deps import SessionDep
+from omniroute.core.errors import not_found
+from omniroute.core.http import api_router
+from omniroute.core.pagination import Page, PageParams, page_params, paginate
+from omniroute.messages import service
+from omniroute.messages.models import Direction, Message, MessageStatus
+from omniroute.messages.schemas import MessageOut, SendMessage
+from omniroute.services import wake_workers_after_commit
+from omniroute.workspaces.auth import Auth
+
+router = api_router(prefix="/messages", tags=["messages"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Send a message",
+    description="Checks the WhatsApp window, opt-out, template and tier rules, stores the message "
+    "and queues it. The response says what will actually be sent (`kind`, `fallback_used`).",
+)
+async def send_message(body: SendMessage, auth: Auth, session: SessionDep, request: Request) -> MessageOut:
+    message = await service.accept(session, auth, auth.now(), body)
+    wake_workers_after_commit(request)
+    return service.to_out(message, await service.status_history(session, message.id))
+
+
+@router.get("", summary="List messages")
+async def list_messages(
+    auth: Auth,
+    session: SessionDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    channel_id: str | None = None,
+    status: MessageStatus | None = None,
+    direction: Direction | None = None,
+    contact: Annotated[str | None, Query(description="Contact id or address.")] = None,
+    campaign_id: str | None = None,
+    reference: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[MessageOut]:
+    statement = service.scoped(auth)
+    if channel_id:
+        statement = statement.where(Message.channel_id == channel_id)
+    if status:
+        statement = statement.where(Message.status == status)
+    if direction:
+        statement = statement.where(Message.direction == direction)
+    if contact:
+        statement = statement.join(Contact, Contact.id == Message.contact_id).where(
+            or_(Contact.id == contact, Contact.address == contact)
+        )
+    if campaign_id:
+        statement = statement.where(Message.campaign_id == campaign_id)
+    if reference:
+        statement = statement.where(Message.reference == reference)
+    rows, has_more, cursor = await paginate(session, statement, Message.id, page)
+    return Page(data=[service.to_out(m) for m in rows], has_more=has_more, next_cursor=cursor)
+
+
+@router.get("/{message_id}", summary="Fetch a message with its status history")
+async def get_message(message_id: str, auth: Auth, session: SessionDep) -> MessageOut:
+    message = await session.scalar(service.scoped(auth).where(Message.id == message_id))
+    if message is None:
+        raise not_found("message", message_id)
+    return service.to_out(message, await service.status_history(session, message.id))

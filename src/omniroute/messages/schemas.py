@@ -1,0 +1,202 @@
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from omniroute.messages.models import Priority
+
+FREE_FORM_KINDS = (
+    "text", "image", "video", "audio", "document", "sticker",
+    "interactive", "reaction", "location", "contacts",
+)
+CONTENT_KINDS = (*FREE_FORM_KINDS, "template")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TextContent(Strict):
+    body: str = Field(min_length=1, max_length=4096)
+    preview_url: bool = False
+
+
+class MediaContent(Strict):
+    link: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
+    media_id: str | None = Field(default=None, min_length=1, max_length=128)
+    caption: str | None = Field(default=None, max_length=1024)
+    filename: str | None = Field(default=None, max_length=255)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "MediaContent":
+        if (self.link is None) == (self.media_id is None):
+            raise PydanticCustomError(
+                "media_source", "give exactly one of 'link' or 'media_id'", {"code": "parameter_invalid"}
+            )
+        return self
+
+
+class InteractiveContent(BaseModel):
+    """Meta's interactive object (buttons, list, cta_url, ...), passed through as given."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["button", "list", "cta_url", "product", "product_list", "flow", "location_request_message"]
+    body: dict[str, Any] | None = None
+    action: dict[str, Any]
+
+
+class ReactionContent(Strict):
+    message_id: str = Field(min_length=1, description="The message reacted to (ours or the provider's id).")
+    emoji: str = Field(max_length=16, description="An emoji, or empty to remove the reaction.")
+
+
+class LocationContent(Strict):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = Field(default=None, max_length=1000)
+    address: str | None = Field(default=None, max_length=1000)
+
+
+class TemplateRef(Strict):
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=16)
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="By component: {'header': [...], 'body': [...], 'buttons': [...]}; named templates "
+        "take an object per component instead of a list; a media header takes {'link'} or {'media_id'}.",
+    )
+
+
+class Fallback(Strict):
+    template: TemplateRef | None = None
+    channel_id: str | None = Field(default=None, max_length=40)
+    text: TextContent | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Fallback":
+        if self.template is None and self.channel_id is None:
+            raise PydanticCustomError(
+                "fallback_empty", "give a fallback 'template' and/or a 'channel_id' with 'text'",
+                {"code": "parameter_invalid"},
+            )
+        if self.channel_id is not None and self.text is None:
+            raise PydanticCustomError(
+                "fallback_text_missing", "a fallback channel needs 'text'", {"code": "parameter_missing"}
+            )
+        return self
+
+
+class SendMessage(Strict):
+    channel_id: str = Field(min_length=1, max_length=40)
+    to: str = Field(min_length=1, max_length=320)
+    text: TextContent | None = None
+    image: MediaContent | None = None
+    video: MediaContent | None = None
+    audio: MediaContent | None = None
+    document: MediaContent | None = None
+    sticker: MediaContent | None = None
+    interactive: InteractiveContent | None = None
+    reaction: ReactionContent | None = None
+    location: LocationContent | None = None
+    contacts: list[dict[str, Any]] | None = Field(default=None, min_length=1)
+    template: TemplateRef | None = None
+    fallback: Fallback | None = None
+    metadata: dict[str, Any] | None = Field(default=None, description="Echoed in events.")
+    reference: str | None = Field(default=None, max_length=200)
+    priority: Priority = Priority.NORMAL
+
+    @model_validator(mode="after")
+    def _exactly_one_content(self) -> "SendMessage":
+        given = [kind for kind in CONTENT_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "content_missing" if not given else "content_ambiguous",
+                "give exactly one content field: {kinds}",
+                {"kinds": ", ".join(CONTENT_KINDS), "code": "content_missing" if not given else "content_ambiguous",
+                 "param": "text" if not given else given[1]},
+            )
+        return self
+
+    @property
+    def content_type(self) -> str:
+        return next(kind for kind in CONTENT_KINDS if getattr(self, kind) is not None)
+
+    def content(self) -> dict[str, Any] | None:
+        if self.content_type == "template":
+            return None
+        value = getattr(self, self.content_type)
+        if isinstance(value, list):
+            return {"contacts": value}
+        assert isinstance(value, BaseModel)
+        return value.model_dump(exclude_none=True)
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    at: datetime
+
+
+class MessageError(BaseModel):
+    code: str
+    message: str
+    provider_code: int | str | None = None
+
+
+class MessageOut(BaseModel):
+    """A message. The content sits under its type's key (``text``, ``image``, ``template``...)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    object: Literal["message"] = "message"
+    channel_id: str
+    conversation_id: str | None
+    contact_id: str
+    to: str
+    from_: str = Field(serialization_alias="from")
+    direction: Literal["outbound", "inbound"]
+    kind: Literal["session", "template"]
+    type: str
+    status: str
+    text: dict[str, Any] | None = None
+    image: dict[str, Any] | None = None
+    video: dict[str, Any] | None = None
+    audio: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None
+    sticker: dict[str, Any] | None = None
+    interactive: dict[str, Any] | None = None
+    reaction: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    contacts: list[dict[str, Any]] | None = None
+    template: dict[str, Any] | None = None
+    fallback_used: Literal["template", "channel"] | None
+    error: MessageError | None
+    pricing: dict[str, Any] | None
+    priority: str
+    metadata: dict[str, Any] | None
+    reference: str | None
+    campaign_id: str | None
+    provider_message_id: str | None
+    attempts: int
+    status_history: list[StatusChangeOut] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @model_serializer(mode="wrap")
+    def _drop_absent_content(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for kind in CONTENT_KINDS:
+            if data.get(kind) is None and kind != self.type:
+                data.pop(kind, None)
+        if self.status_history is None:
+            data.pop("status_history", None)
+        return data

@@ -1,0 +1,377 @@
+"""Accepting a message: every policy check happens here, before anything is queued,
+and again at dispatch (``decide`` is shared by both)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.channels import service as channels
+from omniroute.channels.models import Channel, ChannelType
+from omniroute.contacts import service as contacts
+from omniroute.contacts.models import Contact
+from omniroute.conversations import service as conversations
+from omniroute.core.errors import APIError, InvalidRequestError, PolicyError
+from omniroute.core.ids import new_id
+from omniroute.core.phone import to_e164
+from omniroute.core.tenancy import Tenant
+from omniroute.core.time import rfc3339
+from omniroute.jobs import queue
+from omniroute.messages.models import (
+    Direction,
+    FallbackUsed,
+    Message,
+    MessageKind,
+    MessageStatus,
+    MessageStatusChange,
+    Priority,
+)
+from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
+from omniroute.messages.status import should_apply
+from omniroute.policy.limits import MESSAGING_LIMIT_PERIOD, tier_limit
+from omniroute.policy.templates import HYDRATED_BODY_MAX_LENGTH
+from omniroute.templates import service as templates
+from omniroute.templates.variables import build_send_components, hydrate
+
+DISPATCH_JOB = "messages.dispatch"
+RESOLVE_UNKNOWN_JOB = "messages.resolve_unknown"
+
+LANES = {Priority.HIGH: queue.PRIORITY_HIGH, Priority.NORMAL: queue.PRIORITY_NORMAL, Priority.BULK: queue.PRIORITY_BULK}
+"""Priority lanes: an OTP or a reply is claimed before any bulk campaign message."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the caller asked to send, as stored on the message row."""
+
+    content_type: str
+    content: dict[str, Any] | None
+    template: dict[str, Any] | None
+    fallback: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What will actually be sent, after the window, opt-out, template and tier checks."""
+
+    channel: Channel
+    kind: MessageKind
+    content_type: str
+    content: dict[str, Any] | None
+    template: dict[str, Any] | None
+    template_components: list[dict[str, Any]] | None
+    fallback_used: FallbackUsed | None
+    business_initiated: bool
+
+
+def scoped(tenant: Tenant) -> Select[tuple[Message]]:
+    return select(Message).where(Message.workspace_id == tenant.workspace_id, Message.mode == tenant.mode)
+
+
+def recipient_address(channel: Channel, raw: str, *, param: str = "to") -> str:
+    if channel.type in (ChannelType.WHATSAPP, ChannelType.SMS):
+        return to_e164(raw, param=param)
+    if channel.type == ChannelType.EMAIL:
+        address = raw.strip().lower()
+        local, _, domain = address.partition("@")
+        if not local or "." not in domain:
+            raise InvalidRequestError(
+                "invalid_recipient", f"'{raw}' is not an email address.", param=param
+            )
+        return address
+    return raw.strip()
+
+
+async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: SendMessage) -> Message:
+    """Check a send request against every rule and store it as a queued message with its
+    dispatch job, in the caller's transaction. Raises the contract's error otherwise."""
+    channel = await channels.get(session, tenant, body.channel_id, param="channel_id")
+    channels.require_usable(channel)
+    recipient = recipient_address(channel, body.to)
+    contact = await contacts.get_or_create(session, tenant.workspace_id, tenant.mode, recipient)
+    draft = Draft(
+        content_type=body.content_type,
+        content=body.content(),
+        template=body.template.model_dump() if body.template else None,
+        fallback=body.fallback.model_dump(exclude_none=True) if body.fallback else None,
+    )
+    decision = await decide(session, tenant, channel, contact, draft, now)
+    conversation = await conversations.get_or_create(
+        session, tenant.workspace_id, tenant.mode, decision.channel.id, contact.id
+    )
+    conversation.last_message_at = now
+    message = Message(
+        id=new_id("msg"),
+        workspace_id=tenant.workspace_id,
+        mode=tenant.mode,
+        channel_id=decision.channel.id,
+        contact_id=contact.id,
+        conversation_id=conversation.id,
+        direction=Direction.OUTBOUND,
+        sender=decision.channel.address,
+        recipient=recipient,
+        fallback=draft.fallback,
+        priority=body.priority,
+        extra_metadata=body.metadata,
+        reference=body.reference,
+        status=MessageStatus.QUEUED,
+        attempts=0,
+        created_at=now,
+    )
+    apply_decision(message, decision)
+    session.add(message)
+    await session.flush()
+    session.add(MessageStatusChange(message_id=message.id, status=MessageStatus.QUEUED, at=now))
+    queue.enqueue(
+        session,
+        DISPATCH_JOB,
+        {"message_id": message.id},
+        priority=LANES[Priority(message.priority)],
+        workspace_id=tenant.workspace_id,
+        mode=tenant.mode,
+    )
+    return message
+
+
+def apply_decision(message: Message, decision: Decision) -> None:
+    message.channel_id = decision.channel.id
+    message.sender = decision.channel.address
+    message.kind = decision.kind
+    message.content_type = decision.content_type
+    message.content = decision.content
+    message.template = decision.template
+    if decision.fallback_used is not None:
+        message.fallback_used = decision.fallback_used.value
+    message.business_initiated = decision.business_initiated
+
+
+async def decide(
+    session: AsyncSession,
+    tenant: Tenant,
+    channel: Channel,
+    contact: Contact,
+    draft: Draft,
+    now: datetime,
+) -> Decision:
+    await _refuse_if_opted_out(session, contact, channel)
+    if draft.template is not None:
+        return await _template_decision(session, tenant, channel, contact, draft.template, now, "template")
+    session_decision = Decision(
+        channel, MessageKind.SESSION, draft.content_type, draft.content, None, None, None, False
+    )
+    if channel.type != ChannelType.WHATSAPP:
+        return session_decision
+    conversation = await conversations.find(session, channel.id, contact.id)
+    window = conversations.window_of(conversation, now)
+    if window.is_open:
+        return session_decision
+
+    fallback = draft.fallback or {}
+    if "template" in fallback:
+        try:
+            decision = await _template_decision(
+                session, tenant, channel, contact, fallback["template"], now, "fallback.template"
+            )
+        except APIError:
+            if "channel_id" not in fallback:
+                raise
+        else:
+            return _with_fallback(decision, FallbackUsed.TEMPLATE)
+    if "channel_id" in fallback:
+        other = await channels.get(session, tenant, fallback["channel_id"], param="fallback.channel_id")
+        channels.require_usable(other)
+        other_contact = await contacts.get_or_create(
+            session, tenant.workspace_id, tenant.mode, recipient_address(other, contact.address, param="to")
+        )
+        await _refuse_if_opted_out(session, other_contact, other)
+        return Decision(
+            other, MessageKind.SESSION, "text", fallback["text"], None, None, FallbackUsed.CHANNEL, False
+        )
+    raise PolicyError(
+        "window_closed",
+        "This customer has not written to you in the last 24 hours, so WhatsApp allows only an "
+        "approved template. Send a template instead, or add a 'fallback' with a template or "
+        "another channel.",
+        param=draft.content_type,
+        details={
+            "last_inbound_at": rfc3339(window.last_inbound_at),
+            "expired_at": rfc3339(window.expires_at),
+        },
+    )
+
+
+def _with_fallback(decision: Decision, used: FallbackUsed) -> Decision:
+    return Decision(
+        decision.channel,
+        decision.kind,
+        decision.content_type,
+        decision.content,
+        decision.template,
+        decision.template_components,
+        used,
+        decision.business_initiated,
+    )
+
+
+async def _template_decision(
+    session: AsyncSession,
+    tenant: Tenant,
+    channel: Channel,
+    contact: Contact,
+    reference: dict[str, Any],
+    now: datetime,
+    param: str,
+) -> Decision:
+    if channel.type != ChannelType.WHATSAPP:
+        raise InvalidRequestError(
+            "channel_type_unsupported", "Templates can be sent only on WhatsApp channels.", param=param
+        )
+    template = await templates.find_sendable(
+        session, channel, reference["name"], reference["language"], param=f"{param}.name"
+    )
+    try:
+        components, body_values = build_send_components(template.variables, reference.get("parameters") or {})
+    except InvalidRequestError as error:
+        error.param = f"{param}.parameters" + (error.param or "").removeprefix("template.parameters")
+        raise
+    body = next((c for c in template.components if str(c.get("type", "")).upper() == "BODY"), {})
+    hydrated = hydrate(str(body.get("text", "")), body_values)
+    if len(hydrated) > HYDRATED_BODY_MAX_LENGTH:
+        raise InvalidRequestError(
+            "template_text_too_long",
+            f"With these parameters the body is {len(hydrated)} characters; WhatsApp allows "
+            f"{HYDRATED_BODY_MAX_LENGTH}. Shorten the parameter values.",
+            param=f"{param}.parameters.body",
+            details={"length": len(hydrated), "max": HYDRATED_BODY_MAX_LENGTH},
+        )
+    conversation = await conversations.find(session, channel.id, contact.id)
+    business_initiated = not conversations.window_of(conversation, now).is_open
+    if business_initiated:
+        await _refuse_beyond_messaging_limit(session, tenant, channel, contact, now)
+    stored = {
+        "id": template.id,
+        "name": template.name,
+        "language": template.language,
+        "category": template.category,
+        "parameters": reference.get("parameters") or {},
+    }
+    return Decision(
+        channel, MessageKind.TEMPLATE, "template", None, stored, components, None, business_initiated
+    )
+
+
+async def _refuse_if_opted_out(session: AsyncSession, contact: Contact, channel: Channel) -> None:
+    opt_out = await contacts.opt_out_of(session, contact.id, channel.id)
+    if opt_out is not None:
+        raise PolicyError(
+            "recipient_opted_out",
+            f"{contact.address} opted out of channel {channel.id} ({opt_out.source}) and must not be "
+            "messaged there until they opt back in.",
+            param="to",
+            details={"opted_out_at": rfc3339(opt_out.opted_out_at), "source": opt_out.source},
+        )
+
+
+async def _refuse_beyond_messaging_limit(
+    session: AsyncSession, tenant: Tenant, channel: Channel, contact: Contact, now: datetime
+) -> None:
+    """The tier caps unique customers a business starts conversations with in a rolling
+    24 h, shared by all the workspace's WhatsApp numbers (one business portfolio)."""
+    limit = tier_limit(channel.messaging_tier) if channel.messaging_tier else None
+    if limit is None:
+        return
+    started = await session.scalar(
+        select(func.count(distinct(Message.contact_id)))
+        .join(Channel, Channel.id == Message.channel_id)
+        .where(
+            Message.workspace_id == tenant.workspace_id,
+            Message.mode == tenant.mode,
+            Channel.type == ChannelType.WHATSAPP,
+            Message.business_initiated.is_(True),
+            Message.status != MessageStatus.FAILED,
+            Message.created_at > now - MESSAGING_LIMIT_PERIOD,
+            Message.contact_id != contact.id,
+        )
+    )
+    if (started or 0) >= limit:
+        raise PolicyError(
+            "messaging_limit_reached",
+            f"Your messaging tier ({channel.messaging_tier}) allows starting conversations with {limit} "
+            "customers in 24 hours and that many were started. Wait, or reply only to customers who wrote.",
+            param="to",
+            details={"tier": channel.messaging_tier, "limit": limit, "started": started},
+        )
+
+
+def transition(
+    session: AsyncSession, message: Message, status: MessageStatus, at: datetime, detail: str | None = None
+) -> bool:
+    """Move a message to ``status`` if the ordering rules allow it; record the change."""
+    if message.status == status or not should_apply(MessageStatus(message.status), status):
+        return False
+    message.status = status
+    session.add(MessageStatusChange(message_id=message.id, status=status, at=at, detail=detail))
+    return True
+
+
+def fail(
+    session: AsyncSession,
+    message: Message,
+    at: datetime,
+    *,
+    code: str,
+    text: str,
+    provider_code: int | str | None = None,
+) -> bool:
+    if not transition(session, message, MessageStatus.FAILED, at, detail=code):
+        return False
+    message.error = {"code": code, "message": text, "provider_code": provider_code}
+    message.provider_call_started_at = None
+    message.next_attempt_at = None
+    return True
+
+
+async def status_history(session: AsyncSession, message_id: str) -> list[StatusChangeOut]:
+    rows = await session.scalars(
+        select(MessageStatusChange)
+        .where(MessageStatusChange.message_id == message_id)
+        .order_by(MessageStatusChange.id)
+    )
+    return [StatusChangeOut(status=r.status, at=r.at) for r in rows]
+
+
+def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> MessageOut:
+    content: dict[str, Any] = {}
+    if message.content_type == "template":
+        content["template"] = message.template
+    elif message.content_type == "contacts":
+        content["contacts"] = (message.content or {}).get("contacts")
+    else:
+        content[message.content_type] = message.content
+    return MessageOut(
+        id=message.id,
+        channel_id=message.channel_id,
+        conversation_id=message.conversation_id,
+        contact_id=message.contact_id,
+        to=message.recipient,
+        from_=message.sender,
+        direction=message.direction,
+        kind=message.kind,
+        type=message.content_type,
+        status=message.status,
+        fallback_used=message.fallback_used,  # type: ignore[arg-type]
+        error=message.error,  # type: ignore[arg-type]
+        pricing=message.pricing,
+        priority=message.priority,
+        metadata=message.extra_metadata,
+        reference=message.reference,
+        campaign_id=message.campaign_id,
+        provider_message_id=message.provider_message_id,
+        attempts=message.attempts,
+        status_history=history,
+        created_at=message.created_at,
+        updated_at=message.updated_at,
+        **content,
+    )

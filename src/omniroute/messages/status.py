@@ -1,0 +1,27 @@
+"""Status ordering. Providers report statuses late, twice and out of order (``read``
+before ``delivered``); a message's status only ever moves forward and ``failed`` is final."""
+
+from omniroute.messages.models import MessageStatus
+
+_PROGRESS = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.READ: 4,
+}
+
+FINAL = frozenset({MessageStatus.FAILED, MessageStatus.READ, MessageStatus.RECEIVED})
+"""No further status can apply (``read`` is the last a message can reach)."""
+
+FAILABLE = frozenset({MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT})
+"""A failure report after delivery contradicts the delivery and is ignored."""
+
+
+def should_apply(current: MessageStatus, new: MessageStatus) -> bool:
+    """Whether a reported ``new`` status moves a message that is at ``current``."""
+    if current in (MessageStatus.FAILED, MessageStatus.RECEIVED) or new is MessageStatus.RECEIVED:
+        return False
+    if new is MessageStatus.FAILED:
+        return current in FAILABLE
+    return _PROGRESS[new] > _PROGRESS[current]

@@ -1,0 +1,29 @@
+"""Every table, imported in one place for Alembic and for relationship resolution."""
+
+from omniroute.channels.models import Channel
+from omniroute.contacts.models import Contact, ContactOptOut
+from omniroute.conversations.models import Conversation
+from omniroute.core.db import Base
+from omniroute.idempotency.models import IdempotencyRecord
+from omniroute.jobs.models import Job
+from omniroute.messages.models import Message, MessageStatusChange
+from omniroute.requestlog.models import RequestLogEntry
+from omniroute.templates.models import Template, TemplateStatusChange
+from omniroute.workspaces.models import ApiKey, Workspace
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Channel",
+    "Contact",
+    "ContactOptOut",
+    "Conversation",
+    "IdempotencyRecord",
+    "Job",
+    "Message",
+    "MessageStatusChange",
+    "RequestLogEntry",
+    "Template",
+    "TemplateStatusChange",
+    "Workspace",
+]

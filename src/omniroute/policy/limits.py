@@ -1,0 +1,42 @@
+"""Messaging tiers, throughput and pair rate (policy page section 4)."""
+
+from datetime import timedelta
+from enum import StrEnum
+
+
+class MessagingTier(StrEnum):
+    TIER_250 = "TIER_250"
+    TIER_2K = "TIER_2K"
+    TIER_10K = "TIER_10K"
+    TIER_100K = "TIER_100K"
+    TIER_UNLIMITED = "TIER_UNLIMITED"
+
+
+TIER_LIMITS: dict[MessagingTier, int | None] = {
+    MessagingTier.TIER_250: 250,
+    MessagingTier.TIER_2K: 2_000,
+    MessagingTier.TIER_10K: 10_000,
+    MessagingTier.TIER_100K: 100_000,
+    MessagingTier.TIER_UNLIMITED: None,
+}
+"""Unique customers a business may start conversations with in a rolling 24 h."""
+
+MESSAGING_LIMIT_PERIOD = timedelta(hours=24)
+
+DEFAULT_THROUGHPUT_PER_SECOND = 80
+MAX_THROUGHPUT_PER_SECOND = 1_000
+COEXISTENCE_THROUGHPUT_PER_SECOND = 20
+
+PAIR_RATE_INTERVAL = timedelta(seconds=6)
+PAIR_RATE_BURST = 45
+
+
+class QualityRating(StrEnum):
+    GREEN = "GREEN"
+    YELLOW = "YELLOW"
+    RED = "RED"
+    UNKNOWN = "UNKNOWN"
+
+
+def tier_limit(tier: str) -> int | None:
+    return TIER_LIMITS[MessagingTier(tier)]

@@ -1,0 +1,72 @@
+"""Template categories, lifecycle statuses and format limits (policy page section 2)."""
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+
+
+class TemplateCategory(StrEnum):
+    MARKETING = "MARKETING"
+    UTILITY = "UTILITY"
+    AUTHENTICATION = "AUTHENTICATION"
+
+
+class TemplateStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+    IN_APPEAL = "IN_APPEAL"
+    PENDING_DELETION = "PENDING_DELETION"
+    DELETED = "DELETED"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+
+
+class RejectionReason(StrEnum):
+    ABUSIVE_CONTENT = "ABUSIVE_CONTENT"
+    CATEGORY_NOT_AVAILABLE = "CATEGORY_NOT_AVAILABLE"
+    INCORRECT_CATEGORY = "INCORRECT_CATEGORY"
+    INVALID_FORMAT = "INVALID_FORMAT"
+    PROMOTIONAL = "PROMOTIONAL"
+    SCAM = "SCAM"
+    TAG_CONTENT_MISMATCH = "TAG_CONTENT_MISMATCH"
+    NONE = "NONE"
+
+
+SENDABLE_STATUSES = frozenset({TemplateStatus.APPROVED})
+
+NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
+NAME_MAX_LENGTH = 512
+HEADER_TEXT_MAX_LENGTH = 60
+HEADER_MAX_VARIABLES = 1
+BODY_MAX_LENGTH = 1024
+FOOTER_MAX_LENGTH = 60
+HYDRATED_BODY_MAX_LENGTH = 1024
+BUTTONS_MAX = 10
+URL_BUTTONS_MAX = 2
+PHONE_BUTTONS_MAX = 1
+COPY_CODE_BUTTONS_MAX = 1
+BUTTON_LABEL_MAX_LENGTH = 25
+AUTH_CODE_MAX_LENGTH = 15
+AUTH_CODE_EXPIRATION_MINUTES = (1, 90)
+
+POSITIONAL_VARIABLE = re.compile(r"^[1-9][0-9]*$")
+NAMED_VARIABLE = re.compile(r"^[a-z][a-z0-9_]*$")
+VARIABLE_TOKEN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+QUALITY_PAUSE_DURATIONS = (timedelta(hours=3), timedelta(hours=6))
+"""First pause 3 h, second 6 h; a third quality problem disables the template."""
+
+EDITS_PER_DAY = 1
+EDITS_PER_30_DAYS = 10
+
+# WhatsApp's supported template language codes.
+LANGUAGES = frozenset(
+    """af sq ar ar_EG ar_AE ar_LB ar_MA ar_QA az be_BY bn bn_IN bg ca zh_CN zh_HK zh_TW hr cs
+    da prs_AF nl nl_BE en en_GB en_US en_AE en_AU en_CA en_GH en_IE en_IN en_JM en_MY en_NZ
+    en_QA en_SG en_UG en_ZA et fil fi fr fr_BE fr_CA fr_CH fr_CI fr_MA ka de de_AT de_CH el
+    gu ha he hi hu id ga it ja kn kk rw_RW ko ky_KG lo lv lt mk ms ml mr nb ne fa pl pt_BR
+    pt_PT pa ro ru sr si_LK sk sl es es_AR es_CL es_CO es_CR es_DO es_EC es_HN es_MX es_PA
+    es_PE es_ES es_UY sw sv ta te th tr uk ur uz vi zu""".split()
+)

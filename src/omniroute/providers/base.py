@@ -1,0 +1,109 @@
+"""The provider interface: one abstract base per channel kind.
+
+A provider instance serves one channel. It turns a provider-neutral
+``OutboundMessage`` into the network's wire format and reports the result as a
+``SendReceipt`` or a ``ProviderError`` subclass. Everything that happens later
+(statuses, replies, template reviews) comes back as ``providers.events``.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from omniroute.channels.models import ChannelType
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """The parts of a channel a provider needs, detached from the database session."""
+
+    id: str
+    workspace_id: str
+    mode: str
+    type: ChannelType
+    address: str
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TemplateSend:
+    name: str
+    language: str
+    category: str
+    components: list[dict[str, Any]]
+    """Parameters in the provider's component shape (Meta's ``template.components``)."""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: str
+    """Our id. Providers that can echo a reference back (Meta's
+    ``biz_opaque_callback_data``) send it, so statuses match even when a send's
+    response was lost."""
+    recipient: str
+    content_type: str
+    content: dict[str, Any] | None = None
+    template: TemplateSend | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+    provider_message_id: str
+    provider_status: str = "accepted"
+
+
+@dataclass(frozen=True)
+class TemplateDefinition:
+    name: str
+    language: str
+    category: str
+    components: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SubmittedTemplate:
+    provider_template_id: str
+    status: str
+    category: str
+
+
+class Provider(ABC):
+    """Sends messages on one channel."""
+
+    name: ClassVar[str]
+    channel_type: ClassVar[ChannelType]
+
+    def __init__(self, channel: ChannelRef) -> None:
+        self.channel = channel
+
+    @abstractmethod
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        """Hand one message to the network. Raises a ``ProviderError`` subclass."""
+
+    async def check(self) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Verify credentials; raise ``ProviderAuthError`` if they are rejected."""
+
+
+class WhatsAppProvider(Provider):
+    channel_type = ChannelType.WHATSAPP
+
+    @abstractmethod
+    async def submit_template(self, template: TemplateDefinition) -> SubmittedTemplate:
+        """Submit a template for review; the verdict arrives later as a ``TemplateReview``."""
+
+    @abstractmethod
+    async def delete_template(self, name: str, provider_template_id: str | None) -> None:
+        """Delete a template (all its languages when Meta is asked by name)."""
+
+
+class SmsProvider(Provider):
+    channel_type = ChannelType.SMS
+
+
+class EmailProvider(Provider):
+    channel_type = ChannelType.EMAIL
+
+
+class WebChatProvider(Provider):
+    channel_type = ChannelType.WEB

@@ -1,0 +1,54 @@
+"""What providers report back, in one provider-neutral shape.
+
+Meta's webhooks, SMS delivery reports, bounces and the sandbox's simulation are all
+turned into these events and applied by one service (``omniroute.ingest``)."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ReportedError(BaseModel):
+    code: str
+    message: str
+    provider_code: int | str | None = None
+
+
+class StatusUpdate(BaseModel):
+    type: Literal["status"] = "status"
+    provider_message_id: str
+    status: Literal["sent", "delivered", "read", "failed"]
+    timestamp: datetime
+    recipient: str
+    client_reference: str | None = None
+    """Our message id echoed back by the provider (Meta's ``biz_opaque_callback_data``);
+    it matches a status to a message whose send response was lost."""
+    error: ReportedError | None = None
+    pricing: dict[str, Any] | None = None
+
+
+class InboundMessage(BaseModel):
+    type: Literal["inbound"] = "inbound"
+    provider_message_id: str
+    sender: str
+    timestamp: datetime
+    """The customer's own message time: the window is measured from it."""
+    content_type: str
+    content: dict[str, Any]
+    profile_name: str | None = None
+    referral: dict[str, Any] | None = None
+    """Set when the customer came from an ad or Page call-to-action (free entry point)."""
+
+
+class TemplateReview(BaseModel):
+    type: Literal["template_review"] = "template_review"
+    provider_template_id: str
+    name: str
+    language: str
+    status: str
+    reason: str | None = None
+    timestamp: datetime
+
+
+ProviderEvent = Annotated[StatusUpdate | InboundMessage | TemplateReview, Field(discriminator="type")]

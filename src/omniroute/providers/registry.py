@@ -1,0 +1,52 @@
+"""Which provider class serves a channel. Test mode always gets the sandbox: a test
+key never reaches a real network."""
+
+from collections.abc import Callable
+
+from omniroute.channels.models import Channel, ChannelType
+from omniroute.config import Settings
+from omniroute.core.db import Database
+from omniroute.core.tenancy import Mode
+from omniroute.providers.base import ChannelRef, Provider, WhatsAppProvider
+from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxContext
+
+ProviderFactory = Callable[[ChannelRef], Provider]
+
+SANDBOX = "sandbox"
+
+
+class ProviderRegistry:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        sandbox_context = SandboxContext(db=db, settings=settings)
+        self._factories: dict[tuple[str, ChannelType], ProviderFactory] = {
+            (SANDBOX, channel_type): (lambda ref, cls=cls: cls(ref, sandbox_context))
+            for channel_type, cls in SANDBOX_PROVIDERS.items()
+        }
+
+    def supports(self, provider: str, channel_type: ChannelType) -> bool:
+        return (provider, channel_type) in self._factories
+
+    def providers_for(self, channel_type: ChannelType) -> list[str]:
+        return sorted(name for name, kind in self._factories if kind == channel_type)
+
+    def for_channel(self, channel: Channel) -> Provider:
+        name = SANDBOX if channel.mode == Mode.TEST else channel.provider
+        factory = self._factories[(name, ChannelType(channel.type))]
+        return factory(
+            ChannelRef(
+                id=channel.id,
+                workspace_id=channel.workspace_id,
+                mode=channel.mode,
+                type=ChannelType(channel.type),
+                address=channel.address,
+                config=dict(channel.config or {}),
+            )
+        )
+
+    def whatsapp(self, channel: Channel) -> WhatsAppProvider:
+        provider = self.for_channel(channel)
+        assert isinstance(provider, WhatsAppProvider)
+        return provider
+
+    async def close(self) -> None:
+        """Release pooled connections (HTTP adapters keep one client per process)."""

@@ -1,0 +1,171 @@
+"""Sandbox providers: accept every send like the real network would, then play the
+simulation's script (statuses, replies, template reviews) as durable jobs that follow
+the workspace's test clock. Nothing leaves the machine."""
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from omniroute.channels.models import ChannelType
+from omniroute.config import Settings
+from omniroute.contacts import service as contacts
+from omniroute.conversations import service as conversations
+from omniroute.core.db import Database
+from omniroute.core.phone import region_of
+from omniroute.core.tenancy import Mode
+from omniroute.jobs.queue import enqueue
+from omniroute.policy import errors as meta_errors
+from omniroute.policy.pricing import price_message
+from omniroute.policy.templates import TemplateCategory, TemplateStatus
+from omniroute.providers.base import (
+    ChannelRef,
+    EmailProvider,
+    OutboundMessage,
+    Provider,
+    SendReceipt,
+    SmsProvider,
+    SubmittedTemplate,
+    TemplateDefinition,
+    WebChatProvider,
+    WhatsAppProvider,
+)
+from omniroute.providers.sandbox.simulation import delivery_script, review_template, scenario_for
+from omniroute.workspaces.models import Workspace
+
+EMIT_JOB = "sandbox.emit"
+
+
+@dataclass(frozen=True)
+class SandboxContext:
+    db: Database
+    settings: Settings
+
+
+class _SandboxSender(Provider):
+    name = "sandbox"
+    id_prefix = "sbx"
+
+    def __init__(self, channel: ChannelRef, context: SandboxContext) -> None:
+        super().__init__(channel)
+        self.context = context
+
+    @property
+    def mode(self) -> Mode:
+        return Mode(self.channel.mode)
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        provider_message_id = f"{self.id_prefix}.{secrets.token_hex(12)}"
+        pricing = await self._pricing(message)
+        interval = self.context.settings.sandbox_status_interval
+        async with self.context.db.transaction() as session:
+            for step in delivery_script(scenario_for(message.recipient)):
+                event: dict[str, Any]
+                if step.kind == "status":
+                    event = {
+                        "type": "status",
+                        "provider_message_id": provider_message_id,
+                        "status": step.status,
+                        "recipient": message.recipient,
+                        "client_reference": message.message_id,
+                        "pricing": pricing if step.status in ("sent", "delivered") else None,
+                        "error": _error(step.error_code) if step.error_code else None,
+                    }
+                else:
+                    event = {
+                        "type": "inbound",
+                        "provider_message_id": f"{self.id_prefix}.in.{secrets.token_hex(12)}",
+                        "sender": message.recipient,
+                        "content_type": "text",
+                        "content": {"body": step.reply_text},
+                    }
+                self._schedule(session, event, delay=step.after * interval)
+        return SendReceipt(provider_message_id)
+
+    def _schedule(self, session: Any, event: dict[str, Any], *, delay: float) -> None:
+        enqueue(
+            session,
+            EMIT_JOB,
+            {"channel_id": self.channel.id, "event": event},
+            delay=delay,
+            workspace_id=self.channel.workspace_id,
+            mode=self.mode,
+        )
+
+    async def _pricing(self, message: OutboundMessage) -> dict[str, Any] | None:
+        return None
+
+
+class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
+    id_prefix = "wamid.SBX"
+
+    async def _pricing(self, message: OutboundMessage) -> dict[str, Any] | None:
+        """Price the message the way Meta would from its own view of the window."""
+        async with self.context.db.sessionmaker() as session:
+            workspace = await session.get(Workspace, self.channel.workspace_id)
+            assert workspace is not None
+            now = workspace.now(self.mode)
+            contact = await contacts.find(session, workspace.id, self.mode, message.recipient)
+            conversation = (
+                await conversations.find(session, self.channel.id, contact.id) if contact else None
+            )
+        category = TemplateCategory(message.template.category) if message.template else None
+        return price_message(
+            template_category=category,
+            window_open=conversations.window_of(conversation, now).is_open,
+            in_free_entry_point=conversations.in_free_entry_point(conversation, now),
+            market=region_of(message.recipient),
+            at=now,
+        ).as_dict()
+
+    async def submit_template(self, template: TemplateDefinition) -> SubmittedTemplate:
+        provider_template_id = f"sbx_tpl_{secrets.randbelow(10**15):015d}"
+        verdict = review_template(
+            {
+                "name": template.name,
+                "language": template.language,
+                "category": template.category,
+                "components": template.components,
+            }
+        )
+        async with self.context.db.transaction() as session:
+            self._schedule(
+                session,
+                {
+                    "type": "template_review",
+                    "provider_template_id": provider_template_id,
+                    "name": template.name,
+                    "language": template.language,
+                    "status": verdict.status.value,
+                    "reason": verdict.reason,
+                },
+                delay=self.context.settings.sandbox_template_review_seconds,
+            )
+        return SubmittedTemplate(provider_template_id, TemplateStatus.PENDING.value, template.category)
+
+    async def delete_template(self, name: str, provider_template_id: str | None) -> None:
+        """The sandbox keeps no template store of its own beyond omniroute's table."""
+
+
+class SandboxSms(_SandboxSender, SmsProvider):
+    id_prefix = "SMSBX"
+
+
+class SandboxEmail(_SandboxSender, EmailProvider):
+    id_prefix = "email.sbx"
+
+
+class SandboxWebChat(_SandboxSender, WebChatProvider):
+    id_prefix = "web.sbx"
+
+
+def _error(code: int) -> dict[str, Any]:
+    meaning = meta_errors.classify(code)
+    return {"code": meaning.our_code, "message": meaning.meaning, "provider_code": code}
+
+
+SANDBOX_PROVIDERS: dict[ChannelType, type[_SandboxSender]] = {
+    ChannelType.WHATSAPP: SandboxWhatsApp,
+    ChannelType.SMS: SandboxSms,
+    ChannelType.EMAIL: SandboxEmail,
+    ChannelType.WEB: SandboxWebChat,
+}

@@ -1,0 +1,1 @@
+"""Request ids on every response and the per-workspace API request log."""

@@ -1,0 +1,69 @@
+import secrets
+
+from fastapi import Request
+from sqlalchemy import update
+
+from omniroute.channels import service as channels
+from omniroute.conversations import service as conversations
+from omniroute.conversations.schemas import WindowOut
+from omniroute.core.deps import SessionDep
+from omniroute.core.errors import InvalidRequestError
+from omniroute.core.http import api_router
+from omniroute.ingest.service import record_inbound
+from omniroute.jobs.queue import shift_test_clock
+from omniroute.messages import service as messages
+from omniroute.providers.events import InboundMessage
+from omniroute.sandbox.schemas import ClockAdvance, ClockOut, SandboxInbound, SandboxInboundOut
+from omniroute.services import wake_workers_after_commit
+from omniroute.workspaces.auth import TestAuth
+from omniroute.workspaces.models import Workspace
+
+router = api_router(prefix="/sandbox", tags=["sandbox"])
+
+
+@router.post("/inbound", status_code=201, summary="A customer writes (test mode)")
+async def inbound(body: SandboxInbound, auth: TestAuth, session: SessionDep) -> SandboxInboundOut:
+    channel = await channels.get(session, auth, body.channel_id, param="channel_id")
+    sender = messages.recipient_address(channel, body.from_, param="from")
+    now = auth.now()
+    sent_at = body.timestamp or now
+    if sent_at > now:
+        raise InvalidRequestError(
+            "parameter_invalid", "timestamp: a customer message cannot come from the future.", param="timestamp"
+        )
+    message = await record_inbound(
+        session,
+        channel,
+        InboundMessage(
+            provider_message_id=f"sbx.in.{secrets.token_hex(12)}",
+            sender=sender,
+            timestamp=sent_at,
+            content_type="text",
+            content=body.text.model_dump(),
+            referral=body.referral,
+        ),
+    )
+    conversation = await conversations.find(session, channel.id, message.contact_id) if message else None
+    return SandboxInboundOut(
+        message=messages.to_out(message) if message else None,
+        duplicate=message is None,
+        window=WindowOut.of(conversations.window_of(conversation, now)),
+    )
+
+
+@router.post("/clock/advance", summary="Move this workspace's test clock forward")
+async def advance_clock(body: ClockAdvance, auth: TestAuth, session: SessionDep, request: Request) -> ClockOut:
+    await session.execute(
+        update(Workspace)
+        .where(Workspace.id == auth.workspace_id)
+        .values(test_clock_offset_seconds=Workspace.test_clock_offset_seconds + body.seconds)
+    )
+    await session.refresh(auth.workspace)
+    await shift_test_clock(session, auth.workspace_id, body.seconds)
+    wake_workers_after_commit(request)
+    return ClockOut(now=auth.now(), offset_seconds=auth.workspace.test_clock_offset_seconds)
+
+
+@router.get("/clock", summary="The test clock")
+async def get_clock(auth: TestAuth) -> ClockOut:
+    return ClockOut(now=auth.now(), offset_seconds=auth.workspace.test_clock_offset_seconds)

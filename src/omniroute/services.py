@@ -1,0 +1,51 @@
+"""The process's long-lived services, built once at start-up and shared by the API
+and the workers (one engine, one HTTP client pool, one provider registry)."""
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from omniroute.config import Settings
+from omniroute.core.db import Database
+from omniroute.providers.registry import ProviderRegistry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    providers: ProviderRegistry
+    _wake_callbacks: list[object] = field(default_factory=list)
+
+    def on_jobs_enqueued(self, callback: object) -> None:
+        self._wake_callbacks.append(callback)
+
+    def jobs_enqueued(self) -> None:
+        """Tell in-process workers that committed work is waiting (other processes poll)."""
+        for callback in self._wake_callbacks:
+            assert callable(callback)
+            callback()
+
+    async def close(self) -> None:
+        await self.providers.close()
+        await self.db.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.database_url)
+    return Services(settings=settings, db=db, providers=ProviderRegistry(settings, db))
+
+
+def get_services(request: Request) -> Services:
+    services = request.app.state.services
+    assert isinstance(services, Services)
+    return services
+
+
+def wake_workers_after_commit(request: Request) -> None:
+    """Wake in-process workers once the request's transaction (with its jobs) commits."""
+    request.state.after_commit.append(get_services(request).jobs_enqueued)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,7 @@
+"""Imports every module that registers job handlers, so a worker knows them all."""
+
+from omniroute.messages import dispatch
+from omniroute.providers.sandbox import tasks as sandbox_tasks
+from omniroute.templates import tasks as template_tasks
+
+REGISTERED_MODULES = (dispatch, sandbox_tasks, template_tasks)

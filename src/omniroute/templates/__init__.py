@@ -1,0 +1,1 @@
+"""Message templates: definitions, lint, provider review and the parameters a send needs."""

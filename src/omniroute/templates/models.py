@@ -1,0 +1,45 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omniroute.core.db import Base, JSONType
+from omniroute.core.tenancy import TenantScoped, Timestamped
+from omniroute.core.time import UTCDateTime, utcnow
+from omniroute.policy.templates import TemplateCategory, TemplateStatus
+
+
+class Template(TenantScoped, Timestamped, Base):
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("channel_id", "name", "language"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(512))
+    language: Mapped[str] = mapped_column(String(16))
+    category: Mapped[TemplateCategory] = mapped_column(String(32))
+    status: Mapped[TemplateStatus] = mapped_column(String(32))
+    rejection_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    quality_score: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    components: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    """Expected parameters per component, derived from ``components`` at submission."""
+    provider_template_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class TemplateStatusChange(Base):
+    """Every status a template passed through, with the reason when there is one."""
+
+    __tablename__ = "template_status_changes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    template_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("templates.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[TemplateStatus] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

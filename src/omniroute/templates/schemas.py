@@ -1,0 +1,83 @@
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from omniroute.policy.templates import TemplateCategory, TemplateStatus
+
+ComponentType = Literal["HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"]
+
+
+class TemplateComponent(BaseModel):
+    """One component in Meta's shape; fields beyond ``type`` are kept as given."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: ComponentType
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class TemplateCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=16)
+    category: TemplateCategory
+    components: list[TemplateComponent] = Field(min_length=1)
+    parameter_format: Literal["POSITIONAL", "NAMED"] | None = None
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    def definition(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "language": self.language,
+            "category": self.category.value,
+            "components": self.component_dicts(),
+        }
+
+    def component_dicts(self) -> list[dict[str, Any]]:
+        return [c.model_dump(exclude_none=True) for c in self.components]
+
+
+class LintIssueOut(BaseModel):
+    code: str
+    severity: Literal["error", "warning"]
+    component: str
+    message: str
+
+
+class LintOut(BaseModel):
+    valid: bool
+    issues: list[LintIssueOut]
+    suggested_category: str | None
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    reason: str | None = None
+    at: datetime
+
+
+class TemplateOut(BaseModel):
+    id: str
+    object: Literal["template"] = "template"
+    channel_id: str
+    name: str
+    language: str
+    category: TemplateCategory
+    status: TemplateStatus
+    rejection_reason: str | None
+    quality_score: str | None
+    components: list[dict[str, Any]]
+    variables: dict[str, Any]
+    status_history: list[StatusChangeOut] | None = None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,159 @@
+"""What parameters a template expects, and turning a send's parameters into Meta's
+component shape after checking them against the approved definition."""
+
+from typing import Any
+
+from omniroute.core.errors import InvalidRequestError
+from omniroute.policy.templates import NAMED_VARIABLE, POSITIONAL_VARIABLE, VARIABLE_TOKEN
+
+MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+PARAMETERISED_BUTTONS = ("URL", "COPY_CODE", "OTP")
+
+
+def tokens(text: str) -> list[str]:
+    """The variable names in a text, in order of appearance (``{{1}}`` → ``"1"``)."""
+    return [match.group(1) for match in VARIABLE_TOKEN.finditer(text)]
+
+
+def _component(components: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    return next((c for c in components if str(c.get("type", "")).upper() == kind), None)
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def expected_variables(components: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"format", "header", "header_media", "body", "buttons"}``: per component, the
+    positions or names a send must fill."""
+    header = _component(components, "HEADER")
+    body = _component(components, "BODY")
+    buttons = _component(components, "BUTTONS")
+    header_format = str(header.get("format", "TEXT")).upper() if header else None
+    header_vars = _unique(tokens(str(header.get("text", "")))) if header_format == "TEXT" and header else []
+    body_vars = _unique(tokens(str(body.get("text", "")))) if body else []
+    button_params: list[dict[str, Any]] = []
+    for index, button in enumerate(buttons.get("buttons", []) if buttons else []):
+        kind = str(button.get("type", "")).upper()
+        if kind == "URL" and tokens(str(button.get("url", ""))):
+            button_params.append({"index": index, "type": "URL"})
+        elif kind in ("COPY_CODE", "OTP"):
+            button_params.append({"index": index, "type": kind})
+    everything = header_vars + body_vars
+    named = bool(everything) and all(not POSITIONAL_VARIABLE.match(v) for v in everything)
+    return {
+        "format": "named" if named else "positional",
+        "header": header_vars,
+        "header_media": header_format if header_format in MEDIA_FORMATS else None,
+        "body": body_vars,
+        "buttons": button_params,
+    }
+
+
+def is_named(name: str) -> bool:
+    return bool(NAMED_VARIABLE.match(name))
+
+
+def _mismatch(component: str, expected: Any, got: Any, why: str) -> InvalidRequestError:
+    error = InvalidRequestError(
+        "template_parameters_mismatch",
+        f"The template's {component} {why}. Send exactly the parameters the approved template "
+        "defines (see the template's `variables`).",
+        param=f"template.parameters.{component}",
+        details={"component": component, "expected": expected, "got": got},
+    )
+    return error
+
+
+def _text_values(
+    component: str, expected: list[str], given: Any, named: bool
+) -> list[tuple[str, str]]:
+    """Check one text component's values; return (variable, value) pairs in order."""
+    if given is None:
+        given = {} if named else []
+    if named:
+        if not isinstance(given, dict):
+            raise _mismatch(component, expected, given, "takes named parameters (an object)")
+        if sorted(given) != sorted(expected):
+            raise _mismatch(component, expected, sorted(given), "takes different parameter names")
+        values = [(name, given[name]) for name in expected]
+    else:
+        if not isinstance(given, list):
+            raise _mismatch(component, len(expected), given, "takes positional parameters (a list)")
+        if len(given) != len(expected):
+            raise _mismatch(
+                component, len(expected), len(given), f"takes {len(expected)} parameter(s)"
+            )
+        values = list(zip(expected, given, strict=True))
+    for name, value in values:
+        if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value) == "":
+            raise _mismatch(component, expected, value, f"parameter {name!r} must be non-empty text")
+    return [(name, str(value)) for name, value in values]
+
+
+def _text_parameter(name: str, value: str, named: bool) -> dict[str, Any]:
+    parameter: dict[str, Any] = {"type": "text", "text": value}
+    if named:
+        parameter["parameter_name"] = name
+    return parameter
+
+
+def build_send_components(
+    variables: dict[str, Any], parameters: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Check a send's ``parameters`` against the template's ``variables`` and build Meta's
+    ``template.components``. Also return the body values by variable, for hydration."""
+    named = variables["format"] == "named"
+    unknown = set(parameters) - {"header", "body", "buttons"}
+    if unknown:
+        raise _mismatch(sorted(unknown)[0], None, sorted(unknown), "is not a parameter group")
+    components: list[dict[str, Any]] = []
+
+    if variables["header_media"]:
+        media = parameters.get("header")
+        if not isinstance(media, dict) or not ({"link", "media_id"} & set(media)):
+            raise _mismatch(
+                "header", variables["header_media"], media, "needs a media object with link or media_id"
+            )
+        kind = variables["header_media"].lower()
+        ref = {"link": media["link"]} if "link" in media else {"id": media["media_id"]}
+        components.append({"type": "header", "parameters": [{"type": kind, kind: ref}]})
+    elif variables["header"] or parameters.get("header"):
+        pairs = _text_values("header", variables["header"], parameters.get("header"), named)
+        components.append(
+            {"type": "header", "parameters": [_text_parameter(n, v, named) for n, v in pairs]}
+        )
+
+    body_pairs = _text_values("body", variables["body"], parameters.get("body"), named)
+    if body_pairs:
+        components.append(
+            {"type": "body", "parameters": [_text_parameter(n, v, named) for n, v in body_pairs]}
+        )
+
+    expected_buttons = variables["buttons"]
+    given_buttons = parameters.get("buttons") or []
+    if not isinstance(given_buttons, list) or len(given_buttons) != len(expected_buttons):
+        raise _mismatch(
+            "buttons",
+            len(expected_buttons),
+            len(given_buttons) if isinstance(given_buttons, list) else given_buttons,
+            f"takes {len(expected_buttons)} button parameter(s), one per URL or code button",
+        )
+    for spec, value in zip(expected_buttons, given_buttons, strict=True):
+        if not isinstance(value, str) or not value:
+            raise _mismatch("buttons", expected_buttons, value, "parameters must be non-empty text")
+        if spec["type"] == "COPY_CODE":
+            parameter = {"type": "coupon_code", "coupon_code": value}
+            sub_type = "copy_code"
+        else:
+            parameter = {"type": "text", "text": value}
+            sub_type = "url"
+        components.append(
+            {"type": "button", "sub_type": sub_type, "index": str(spec["index"]), "parameters": [parameter]}
+        )
+    return components, dict(body_pairs)
+
+
+def hydrate(text: str, values: dict[str, str]) -> str:
+    """The text the customer will read, with every variable filled in."""
+    return VARIABLE_TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), text)

@@ -1,0 +1,1 @@
+"""Workspaces (tenants), API keys and request authentication."""

@@ -1,0 +1,89 @@
+"""Bearer-key authentication: resolves the workspace and mode every query is scoped by."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from omniroute.core.deps import SessionDep
+from omniroute.core.errors import AuthenticationError, PermissionDeniedError
+from omniroute.core.tenancy import Mode
+from omniroute.core.time import utcnow
+from omniroute.idempotency import service as idempotency
+from omniroute.services import get_services
+from omniroute.workspaces import keys
+from omniroute.workspaces.models import ApiKey, Workspace
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    workspace: Workspace
+    mode: Mode
+    workspace_id: str
+    key_prefix: str
+    """Plain copies, still readable after the request's session rolled back."""
+
+    @property
+    def is_test(self) -> bool:
+        return self.mode is Mode.TEST
+
+    def now(self) -> datetime:
+        return self.workspace.now(self.mode)
+
+
+async def authenticate(request: Request, session: SessionDep) -> AuthContext:
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthenticationError(
+            "authentication_required",
+            "Send your API key as 'Authorization: Bearer or_test_...'.",
+        )
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationError(
+            "authentication_required", "Use the Bearer scheme: 'Authorization: Bearer <api key>'."
+        )
+    api_key = await session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == keys.hash_key(token), ApiKey.revoked_at.is_(None))
+    )
+    if api_key is None:
+        raise AuthenticationError(
+            "invalid_api_key", "This API key is not valid. Check it, or create one with 'omniroute keys create'."
+        )
+    workspace = await session.get(Workspace, api_key.workspace_id)
+    assert workspace is not None
+    now = utcnow()
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+        api_key.last_used_at = now
+    context = AuthContext(
+        workspace=workspace, mode=Mode(api_key.mode), workspace_id=workspace.id, key_prefix=api_key.prefix
+    )
+    request.state.auth = context
+    return context
+
+
+Auth = Annotated[AuthContext, Depends(authenticate)]
+
+
+async def guard_idempotency(request: Request, auth: Auth, session: SessionDep) -> None:
+    """Router-level dependency: replays or refuses a repeated ``Idempotency-Key``."""
+    ttl = timedelta(hours=get_services(request).settings.idempotency_ttl_hours)
+    request.state.idempotency = await idempotency.check(
+        session, request, auth.workspace_id, auth.mode.value, ttl
+    )
+
+
+def require_test_mode(auth: Auth) -> AuthContext:
+    if not auth.is_test:
+        raise PermissionDeniedError(
+            "live_mode_forbidden", "Sandbox controls work only with a test key (or_test_...)."
+        )
+    return auth
+
+
+TestAuth = Annotated[AuthContext, Depends(require_test_mode)]

@@ -1,0 +1,36 @@
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omniroute.core.db import Base
+from omniroute.core.tenancy import Mode, Timestamped
+from omniroute.core.time import UTCDateTime, clock_now
+
+
+class Workspace(Timestamped, Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    test_clock_offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+    def now(self, mode: Mode) -> datetime:
+        """The current time for this workspace in ``mode`` (test mode has its own clock)."""
+        return clock_now(self.test_clock_offset_seconds, test_mode=mode is Mode.TEST)
+
+
+class ApiKey(Timestamped, Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    mode: Mapped[Mode] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(32))
+    """The first characters of the key, shown so a person can tell keys apart."""
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
