@@ -54,7 +54,11 @@ async def _bootstrap(settings: Settings) -> tuple[str, str, list[tuple[str, str,
             channels = (
                 await session.scalars(
                     select(Channel)
-                    .where(Channel.workspace_id == workspace.id, Channel.mode == Mode.TEST, Channel.deleted_at.is_(None))
+                    .where(
+                        Channel.workspace_id == workspace.id,
+                        Channel.mode == Mode.TEST,
+                        Channel.deleted_at.is_(None),
+                    )
                     .order_by(Channel.id)
                 )
             ).all()
@@ -120,7 +124,9 @@ def worker() -> None:
 @keys_app.command("create")
 def create_key(
     mode: Annotated[ModeOption, typer.Option(help="test keys use the sandbox; live keys real providers.")],
-    workspace: Annotated[str | None, typer.Option(help="Workspace id (default: the first workspace).")] = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="Workspace id (default: the first workspace).")
+    ] = None,
     name: Annotated[str, typer.Option(help="A label for the key.")] = "",
 ) -> None:
     """Create an API key. The key is printed once, alone on the last line."""

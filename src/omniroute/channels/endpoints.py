@@ -3,12 +3,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from omniroute.channels import service
-from omniroute.channels.models import ChannelType
+from omniroute.channels.models import Channel, ChannelType
 from omniroute.channels.schemas import ChannelCreate, ChannelOut, ChannelUpdate
 from omniroute.core.deps import SessionDep
 from omniroute.core.http import api_router
-from omniroute.core.time import utcnow
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
+from omniroute.core.time import utcnow
 from omniroute.services import ServicesDep
 from omniroute.workspaces.auth import Auth
 
@@ -16,7 +16,9 @@ router = api_router(prefix="/channels", tags=["channels"])
 
 
 @router.post("", status_code=201, summary="Create a channel")
-async def create_channel(body: ChannelCreate, auth: Auth, session: SessionDep, services: ServicesDep) -> ChannelOut:
+async def create_channel(
+    body: ChannelCreate, auth: Auth, session: SessionDep, services: ServicesDep
+) -> ChannelOut:
     return ChannelOut.of(await service.create(session, auth, body, services.providers))
 
 
@@ -29,8 +31,8 @@ async def list_channels(
 ) -> Page[ChannelOut]:
     statement = service.scoped(auth)
     if type is not None:
-        statement = statement.where(service.Channel.type == type)
-    rows, has_more, cursor = await paginate(session, statement, service.Channel.id, page)
+        statement = statement.where(Channel.type == type)
+    rows, has_more, cursor = await paginate(session, statement, Channel.id, page)
     return Page(data=[ChannelOut.of(c) for c in rows], has_more=has_more, next_cursor=cursor)
 
 

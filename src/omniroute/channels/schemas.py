@@ -5,7 +5,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omniroute.channels.models import Channel, ChannelStatus, ChannelType
 
-SECRET_FIELDS = frozenset({"access_token", "app_secret", "verify_token", "password", "api_key", "auth_token", "secret"})
+SECRET_FIELDS = frozenset(
+    {"access_token", "app_secret", "verify_token", "password", "api_key", "auth_token", "secret"}
+)
 
 
 def mask_config(config: dict[str, Any]) -> dict[str, Any]:

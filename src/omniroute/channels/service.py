@@ -8,10 +8,9 @@ from omniroute.channels.schemas import ChannelCreate, ChannelUpdate
 from omniroute.core.errors import InvalidRequestError, PolicyError, not_found
 from omniroute.core.ids import new_id
 from omniroute.core.phone import to_e164
-from omniroute.core.tenancy import Mode
+from omniroute.core.tenancy import Mode, Tenant
 from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier, QualityRating
 from omniroute.providers.registry import SANDBOX, ProviderRegistry
-from omniroute.core.tenancy import Tenant
 from omniroute.workspaces.auth import AuthContext
 
 SANDBOX_ADDRESSES = {
@@ -24,7 +23,7 @@ SANDBOX_THROUGHPUT = {ChannelType.WHATSAPP: DEFAULT_THROUGHPUT_PER_SECOND}
 OTHER_THROUGHPUT = 10
 
 
-def scoped(tenant: Tenant) -> Select[tuple[Channel]]:
+def scoped(tenant: Tenant) -> Select[Channel]:
     return select(Channel).where(
         Channel.workspace_id == tenant.workspace_id,
         Channel.mode == tenant.mode,
@@ -109,7 +108,9 @@ async def create(
         )
     address = body.address or (SANDBOX_ADDRESSES[body.type] if body.provider == SANDBOX else None)
     if address is None:
-        raise InvalidRequestError("parameter_missing", "'address' is required for this provider.", param="address")
+        raise InvalidRequestError(
+            "parameter_missing", "'address' is required for this provider.", param="address"
+        )
     if body.type in (ChannelType.WHATSAPP, ChannelType.SMS) and address.lstrip("+").isdigit():
         address = to_e164(address, param="address")
     channel = new_channel(

@@ -33,7 +33,9 @@ async def _out(session: SessionDep, contact: Contact) -> ContactOut:
         id=contact.id,
         address=contact.address,
         name=contact.name,
-        opt_outs=[OptOutOut(channel_id=o.channel_id, opted_out_at=o.opted_out_at, source=o.source) for o in opt_outs],
+        opt_outs=[
+            OptOutOut(channel_id=o.channel_id, opted_out_at=o.opted_out_at, source=o.source) for o in opt_outs
+        ],
         created_at=contact.created_at,
     )
 

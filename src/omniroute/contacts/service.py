@@ -36,7 +36,9 @@ async def opt_out(
     session: AsyncSession, contact_id: str, channel_id: str, *, at: datetime, source: str
 ) -> None:
     if await opt_out_of(session, contact_id, channel_id) is None:
-        session.add(ContactOptOut(contact_id=contact_id, channel_id=channel_id, opted_out_at=at, source=source))
+        session.add(
+            ContactOptOut(contact_id=contact_id, channel_id=channel_id, opted_out_at=at, source=source)
+        )
         await session.flush()
 
 

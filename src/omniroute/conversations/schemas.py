@@ -15,7 +15,9 @@ class WindowOut(BaseModel):
 
     @classmethod
     def of(cls, window: Window) -> "WindowOut":
-        return cls(state=window.state.value, last_inbound_at=window.last_inbound_at, expires_at=window.expires_at)
+        return cls(
+            state=window.state.value, last_inbound_at=window.last_inbound_at, expires_at=window.expires_at
+        )
 
 
 class ContactRef(BaseModel):

@@ -44,9 +44,7 @@ def window_of(conversation: Conversation | None, now: datetime) -> Window:
     return window_at(conversation.last_inbound_at if conversation else None, now)
 
 
-def record_customer_message(
-    conversation: Conversation, sent_at: datetime, *, from_entry_point: bool
-) -> bool:
+def record_customer_message(conversation: Conversation, sent_at: datetime, *, from_entry_point: bool) -> bool:
     """Open or refresh the window from the customer's own message time. Returns whether
     the window moved (a late or duplicate webhook moves nothing)."""
     latest = refreshed_last_inbound(conversation.last_inbound_at, sent_at)
@@ -60,4 +58,6 @@ def record_customer_message(
 
 
 def in_free_entry_point(conversation: Conversation | None, now: datetime) -> bool:
-    return bool(conversation and conversation.entry_point_free_until and now < conversation.entry_point_free_until)
+    return bool(
+        conversation and conversation.entry_point_free_until and now < conversation.entry_point_free_until
+    )

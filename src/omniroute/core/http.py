@@ -10,10 +10,10 @@
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -37,7 +37,7 @@ def error_response(request: Request, error: APIError) -> JSONResponse:
 
 
 class TransactionalRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint_handler = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
@@ -104,12 +104,16 @@ async def _resolve_race(
                 return idempotency.IdempotentReplay(record).response()
             return error_response(
                 request,
-                ConflictError("idempotency_conflict", "This Idempotency-Key was used with a different request."),
+                ConflictError(
+                    "idempotency_conflict", "This Idempotency-Key was used with a different request."
+                ),
             )
     log.info("concurrent write conflict: %s", exc.orig)
     return error_response(
         request,
-        ConflictError("concurrent_update", "Another request changed the same resource at the same time; retry."),
+        ConflictError(
+            "concurrent_update", "Another request changed the same resource at the same time; retry."
+        ),
     )
 
 
@@ -196,16 +200,23 @@ def validation_error(exc: RequestValidationError) -> APIError:
     message = str(first.get("msg", "Invalid value."))
     if kind == "json_invalid":
         return InvalidRequestError(
-            "invalid_json", "The request body is not valid JSON: " + str(first.get("ctx", {}).get("error", message)) + "."
+            "invalid_json",
+            "The request body is not valid JSON: " + str(first.get("ctx", {}).get("error", message)) + ".",
         )
     if kind in _MISSING_TYPES:
         return InvalidRequestError(
-            "parameter_missing", f"'{param}' is required." if param else "A request body is required.", param=param
+            "parameter_missing",
+            f"'{param}' is required." if param else "A request body is required.",
+            param=param,
         )
     ctx = first.get("ctx") or {}
     code = str(ctx.get("code", "parameter_invalid")) if isinstance(ctx, dict) else "parameter_invalid"
     message = message.removeprefix("Value error, ")
-    return InvalidRequestError(code, f"{param}: {message}" if param else message, param=ctx.get("param", param) if isinstance(ctx, dict) else param)
+    return InvalidRequestError(
+        code,
+        f"{param}: {message}" if param else message,
+        param=ctx.get("param", param) if isinstance(ctx, dict) else param,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -220,10 +231,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            error: APIError = NotFoundError("route_not_found", f"No route {request.method} {request.url.path}.")
+            error: APIError = NotFoundError(
+                "route_not_found", f"No route {request.method} {request.url.path}."
+            )
         elif exc.status_code == 405:
             error = InvalidRequestError(
-                "method_not_allowed", f"{request.method} is not allowed on {request.url.path}.", status_code=405
+                "method_not_allowed",
+                f"{request.method} is not allowed on {request.url.path}.",
+                status_code=405,
             )
         else:
             error = InvalidRequestError("http_error", str(exc.detail), status_code=exc.status_code)
@@ -241,8 +256,6 @@ def _internal_error() -> APIError:
     )
 
 
-def api_router(**kwargs: Any) -> "APIRouter":
+def api_router(**kwargs: Any) -> APIRouter:
     """A router whose routes run in one committed-once transaction per request."""
-    from fastapi import APIRouter
-
     return APIRouter(route_class=TransactionalRoute, **kwargs)

@@ -1,4 +1,4 @@
-"""Cursor pagination: newest first, ``?limit=`` 1–200 and ``?starting_after=<id>``.
+"""Cursor pagination: newest first, ``?limit=`` 1-200 and ``?starting_after=<id>``.
 
 Ids sort by creation time, so the id itself is the cursor."""
 
@@ -26,7 +26,7 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1-200).")] = 50,
     starting_after: Annotated[
         str | None, Query(max_length=40, description="Return items created before this id.")
     ] = None,

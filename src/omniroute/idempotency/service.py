@@ -25,7 +25,7 @@ class PendingKey:
     request_hash: str
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+class IdempotentReplay(Exception):
     """The first response to this key, returned again instead of redoing the work."""
 
     def __init__(self, record: IdempotencyRecord) -> None:
@@ -61,7 +61,7 @@ async def check(
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidRequestError(
             "idempotency_key_invalid",
-            f"The Idempotency-Key header must be 1–{MAX_KEY_LENGTH} characters.",
+            f"The Idempotency-Key header must be 1-{MAX_KEY_LENGTH} characters.",
             param=HEADER,
         )
     digest = await request_hash(request)

@@ -37,7 +37,9 @@ async def apply_status(session: AsyncSession, channel: Channel, update: StatusUp
         select(Message).where(Message.channel_id == channel.id, match).with_for_update()
     )
     if message is None:
-        log.warning("status %s for unknown message %s on %s", update.status, update.provider_message_id, channel.id)
+        log.warning(
+            "status %s for unknown message %s on %s", update.status, update.provider_message_id, channel.id
+        )
         return None
     if message.provider_message_id is None:
         # A send whose response was lost: the provider's own status settles it.
@@ -85,8 +87,12 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
     contact = await contacts.get_or_create(session, channel.workspace_id, mode, sender)
     if event.profile_name and not contact.name:
         contact.name = event.profile_name
-    conversation = await conversations.get_or_create(session, channel.workspace_id, mode, channel.id, contact.id)
-    conversations.record_customer_message(conversation, event.timestamp, from_entry_point=event.referral is not None)
+    conversation = await conversations.get_or_create(
+        session, channel.workspace_id, mode, channel.id, contact.id
+    )
+    conversations.record_customer_message(
+        conversation, event.timestamp, from_entry_point=event.referral is not None
+    )
     message = Message(
         id=new_id("msg"),
         workspace_id=channel.workspace_id,

@@ -20,7 +20,7 @@ class JobContext:
     attempt: int
 
 
-class RetryLater(Exception):  # noqa: N818 - a control-flow signal, not an error
+class RetryLater(Exception):
     """Raised by a handler to run the job again after ``delay`` seconds."""
 
     def __init__(self, delay: float, reason: str) -> None:

@@ -87,9 +87,7 @@ class Worker:
                 if job.attempts >= job.max_attempts:
                     await queue.bury(session, job.id, self.id, error)
                 else:
-                    await queue.reschedule(
-                        session, job.id, self.id, delay=backoff(job.attempts), error=error
-                    )
+                    await queue.reschedule(session, job.id, self.id, delay=backoff(job.attempts), error=error)
             return
         async with db.transaction() as session:
             await queue.finish(session, job.id, self.id)

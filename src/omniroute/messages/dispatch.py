@@ -67,7 +67,9 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         if message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING) or message.provider_message_id:
             return  # already handed over (a duplicate or re-run job)
         if message.provider_call_started_at is not None:
-            _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, "worker stopped mid-send")
+            _outcome_unknown(
+                session, message, now, settings.unknown_outcome_grace_seconds, "worker stopped mid-send"
+            )
             return
         outbound = await _prepare(session, message, channel, now)
         if outbound is None:
@@ -85,11 +87,11 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         await _record_failure(ctx, message_id, error, attempts)
         return
     async with ctx.db.transaction() as session:
-        message = await session.get(Message, message_id, with_for_update=True)
-        assert message is not None
-        message.provider_message_id = receipt.provider_message_id
-        message.provider_call_started_at = None
-        message.next_attempt_at = None
+        accepted = await session.get(Message, message_id, with_for_update=True)
+        assert accepted is not None
+        accepted.provider_message_id = receipt.provider_message_id
+        accepted.provider_call_started_at = None
+        accepted.next_attempt_at = None
 
 
 async def _prepare(
@@ -101,7 +103,13 @@ async def _prepare(
     contact = await session.get(Contact, message.contact_id)
     assert contact is not None
     if channel.status != ChannelStatus.ACTIVE or channel.deleted_at is not None:
-        service.fail(session, message, now, code="channel_unavailable", text=f"Channel {channel.id} is {channel.status}.")
+        service.fail(
+            session,
+            message,
+            now,
+            code="channel_unavailable",
+            text=f"Channel {channel.id} is {channel.status}.",
+        )
         return None
     # A template (asked for, or chosen as the fallback at acceptance) is re-checked as
     # such; a session message goes through the window check again, fallback included.
@@ -118,7 +126,11 @@ async def _prepare(
         service.fail(session, message, now, code=refusal.code, text=refusal.message)
         return None
     if decision.fallback_used is not None:
-        log.info("message %s: window closed while queued; using the %s fallback", message.id, decision.fallback_used)
+        log.info(
+            "message %s: window closed while queued; using the %s fallback",
+            message.id,
+            decision.fallback_used,
+        )
     service.apply_decision(message, decision)
     message.attempts += 1
     message.provider_call_started_at = now
@@ -159,7 +171,9 @@ async def _record_failure(ctx: JobContext, message_id: str, error: ProviderError
             if isinstance(error, ProviderAuthError):
                 channel.status = ChannelStatus.CREDENTIALS_REJECTED
             code = error.code if not isinstance(error, ProviderTransientError) else "retries_exhausted"
-            service.fail(session, message, now, code=code, text=error.message, provider_code=error.provider_code)
+            service.fail(
+                session, message, now, code=code, text=error.message, provider_code=error.provider_code
+            )
     if retry_delay is not None:
         raise RetryLater(retry_delay, f"{error.code}: {error.message}")
 

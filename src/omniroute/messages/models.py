@@ -50,9 +50,7 @@ class Message(TenantScoped, Timestamped, Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    channel_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("channels.id", ondelete="CASCADE")
-    )
+    channel_id: Mapped[str] = mapped_column(String(40), ForeignKey("channels.id", ondelete="CASCADE"))
     contact_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
@@ -74,9 +72,7 @@ class Message(TenantScoped, Timestamped, Base):
     status: Mapped[MessageStatus] = mapped_column(String(16))
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     priority: Mapped[Priority] = mapped_column(String(8), default=Priority.NORMAL)
-    extra_metadata: Mapped[dict[str, Any] | None] = mapped_column(
-        "metadata", JSONType, nullable=True
-    )
+    extra_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType, nullable=True)
     reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
     campaign_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     pricing: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)

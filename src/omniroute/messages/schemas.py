@@ -14,8 +14,16 @@ from pydantic_core import PydanticCustomError
 from omniroute.messages.models import Priority
 
 FREE_FORM_KINDS = (
-    "text", "image", "video", "audio", "document", "sticker",
-    "interactive", "reaction", "location", "contacts",
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "interactive",
+    "reaction",
+    "location",
+    "contacts",
 )
 CONTENT_KINDS = (*FREE_FORM_KINDS, "template")
 
@@ -85,7 +93,8 @@ class Fallback(Strict):
     def _complete(self) -> "Fallback":
         if self.template is None and self.channel_id is None:
             raise PydanticCustomError(
-                "fallback_empty", "give a fallback 'template' and/or a 'channel_id' with 'text'",
+                "fallback_empty",
+                "give a fallback 'template' and/or a 'channel_id' with 'text'",
                 {"code": "parameter_invalid"},
             )
         if self.channel_id is not None and self.text is None:
@@ -121,8 +130,11 @@ class SendMessage(Strict):
             raise PydanticCustomError(
                 "content_missing" if not given else "content_ambiguous",
                 "give exactly one content field: {kinds}",
-                {"kinds": ", ".join(CONTENT_KINDS), "code": "content_missing" if not given else "content_ambiguous",
-                 "param": "text" if not given else given[1]},
+                {
+                    "kinds": ", ".join(CONTENT_KINDS),
+                    "code": "content_missing" if not given else "content_ambiguous",
+                    "param": "text" if not given else given[1],
+                },
             )
         return self
 

@@ -38,7 +38,11 @@ from omniroute.templates.variables import build_send_components, hydrate
 DISPATCH_JOB = "messages.dispatch"
 RESOLVE_UNKNOWN_JOB = "messages.resolve_unknown"
 
-LANES = {Priority.HIGH: queue.PRIORITY_HIGH, Priority.NORMAL: queue.PRIORITY_NORMAL, Priority.BULK: queue.PRIORITY_BULK}
+LANES = {
+    Priority.HIGH: queue.PRIORITY_HIGH,
+    Priority.NORMAL: queue.PRIORITY_NORMAL,
+    Priority.BULK: queue.PRIORITY_BULK,
+}
 """Priority lanes: an OTP or a reply is claimed before any bulk campaign message."""
 
 
@@ -66,7 +70,7 @@ class Decision:
     business_initiated: bool
 
 
-def scoped(tenant: Tenant) -> Select[tuple[Message]]:
+def scoped(tenant: Tenant) -> Select[Message]:
     return select(Message).where(Message.workspace_id == tenant.workspace_id, Message.mode == tenant.mode)
 
 
@@ -77,9 +81,7 @@ def recipient_address(channel: Channel, raw: str, *, param: str = "to") -> str:
         address = raw.strip().lower()
         local, _, domain = address.partition("@")
         if not local or "." not in domain:
-            raise InvalidRequestError(
-                "invalid_recipient", f"'{raw}' is not an email address.", param=param
-            )
+            raise InvalidRequestError("invalid_recipient", f"'{raw}' is not an email address.", param=param)
         return address
     return raw.strip()
 
@@ -361,8 +363,8 @@ def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> Me
         kind=message.kind,
         type=message.content_type,
         status=message.status,
-        fallback_used=message.fallback_used,  # type: ignore[arg-type]
-        error=message.error,  # type: ignore[arg-type]
+        fallback_used=message.fallback_used,
+        error=message.error,
         pricing=message.pricing,
         priority=message.priority,
         metadata=message.extra_metadata,

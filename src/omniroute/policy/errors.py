@@ -35,14 +35,18 @@ META_ERRORS: dict[int, MetaError] = {
     for e in (
         MetaError(131047, "window closed: send an approved template", RetryClass.FINAL, "window_closed"),
         MetaError(131026, "message undeliverable", RetryClass.FINAL, "undeliverable"),
-        MetaError(131049, "not delivered to keep the ecosystem healthy", RetryClass.LATER, "marketing_limited"),
+        MetaError(
+            131049, "not delivered to keep the ecosystem healthy", RetryClass.LATER, "marketing_limited"
+        ),
         MetaError(131050, "user stopped marketing messages", RetryClass.FINAL, "recipient_opted_out"),
         MetaError(131051, "unsupported message type", RetryClass.FINAL, "unsupported_message_type"),
         MetaError(131056, "pair rate limit hit", RetryClass.RETRY, "pair_rate_limited"),
         MetaError(130429, "throughput limit hit", RetryClass.RETRY, "throughput_limited"),
         MetaError(131048, "spam rate limit", RetryClass.LATER, "spam_rate_limited"),
         MetaError(131057, "account in maintenance", RetryClass.RETRY, "provider_maintenance"),
-        MetaError(132000, "template parameter count mismatch", RetryClass.FINAL, "template_parameters_mismatch"),
+        MetaError(
+            132000, "template parameter count mismatch", RetryClass.FINAL, "template_parameters_mismatch"
+        ),
         MetaError(132001, "template missing or not approved", RetryClass.FINAL, "template_not_approved"),
         MetaError(132005, "hydrated text too long", RetryClass.FINAL, "template_text_too_long"),
         MetaError(132007, "format character policy violated", RetryClass.FINAL, "template_format_violation"),
@@ -61,4 +65,6 @@ META_ERRORS: dict[int, MetaError] = {
 
 def classify(code: int) -> MetaError:
     """Unknown codes are final: retrying an error we do not understand risks duplicates."""
-    return META_ERRORS.get(code, MetaError(code, "unknown provider error", RetryClass.FINAL, "provider_error"))
+    return META_ERRORS.get(
+        code, MetaError(code, "unknown provider error", RetryClass.FINAL, "provider_error")
+    )

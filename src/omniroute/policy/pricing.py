@@ -107,9 +107,7 @@ def price_message(
         category = PricingCategory(template_category.value.lower())
     if in_free_entry_point:
         return Price(category, PricingType.FREE_ENTRY_POINT, False, Decimal("0"), "USD")
-    if category is PricingCategory.SERVICE or (
-        category is PricingCategory.UTILITY and window_open
-    ):
+    if category is PricingCategory.SERVICE or (category is PricingCategory.UTILITY and window_open):
         return Price(category, PricingType.FREE_CUSTOMER_SERVICE, False, Decimal("0"), "USD")
     amount, currency = rate(market, category, at.date())
     return Price(category, PricingType.REGULAR, True, amount, currency)

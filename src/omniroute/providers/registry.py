@@ -2,6 +2,7 @@
 key never reaches a real network."""
 
 from collections.abc import Callable
+from functools import partial
 
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.config import Settings
@@ -19,7 +20,7 @@ class ProviderRegistry:
     def __init__(self, settings: Settings, db: Database) -> None:
         sandbox_context = SandboxContext(db=db, settings=settings)
         self._factories: dict[tuple[str, ChannelType], ProviderFactory] = {
-            (SANDBOX, channel_type): (lambda ref, cls=cls: cls(ref, sandbox_context))
+            (SANDBOX, channel_type): partial(cls, context=sandbox_context)
             for channel_type, cls in SANDBOX_PROVIDERS.items()
         }
 

@@ -29,7 +29,9 @@ async def inbound(body: SandboxInbound, auth: TestAuth, session: SessionDep) -> 
     sent_at = body.timestamp or now
     if sent_at > now:
         raise InvalidRequestError(
-            "parameter_invalid", "timestamp: a customer message cannot come from the future.", param="timestamp"
+            "parameter_invalid",
+            "timestamp: a customer message cannot come from the future.",
+            param="timestamp",
         )
     message = await record_inbound(
         session,
@@ -52,7 +54,9 @@ async def inbound(body: SandboxInbound, auth: TestAuth, session: SessionDep) -> 
 
 
 @router.post("/clock/advance", summary="Move this workspace's test clock forward")
-async def advance_clock(body: ClockAdvance, auth: TestAuth, session: SessionDep, request: Request) -> ClockOut:
+async def advance_clock(
+    body: ClockAdvance, auth: TestAuth, session: SessionDep, request: Request
+) -> ClockOut:
     await session.execute(
         update(Workspace)
         .where(Workspace.id == auth.workspace_id)

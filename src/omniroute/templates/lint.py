@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from omniroute.policy import templates as rules
-from omniroute.templates.variables import POSITIONAL_VARIABLE, is_named, tokens
+from omniroute.policy.templates import POSITIONAL_VARIABLE
+from omniroute.templates.variables import is_named, tokens
 
 Severity = Literal["error", "warning"]
 
@@ -49,7 +50,9 @@ def lint(template: dict[str, Any]) -> LintResult:
 
     name = str(template.get("name", ""))
     if not rules.NAME_PATTERN.match(name):
-        error("name_invalid", "name", "Template names may use only lowercase letters, digits and underscores.")
+        error(
+            "name_invalid", "name", "Template names may use only lowercase letters, digits and underscores."
+        )
     if len(name) > rules.NAME_MAX_LENGTH:
         error("name_too_long", "name", f"Template names are at most {rules.NAME_MAX_LENGTH} characters.")
     if template.get("language") not in rules.LANGUAGES:
@@ -130,12 +133,18 @@ def _lint_header(header: dict[str, Any], error: Any) -> None:
     if not text.strip():
         error("header_empty", "header", "A text header needs text.")
     if len(text) > rules.HEADER_TEXT_MAX_LENGTH:
-        error("header_too_long", "header", f"The header is at most {rules.HEADER_TEXT_MAX_LENGTH} characters.")
+        error(
+            "header_too_long", "header", f"The header is at most {rules.HEADER_TEXT_MAX_LENGTH} characters."
+        )
     names = tokens(text)
     if len(names) > rules.HEADER_MAX_VARIABLES:
         error("header_too_many_variables", "header", "A header may contain at most one variable.")
     if names and not _has_examples(header, "header", 1):
-        error("example_missing", "header", "Give an example value for the header variable (example.header_text).")
+        error(
+            "example_missing",
+            "header",
+            "Give an example value for the header variable (example.header_text).",
+        )
 
 
 def _has_examples(component: dict[str, Any], kind: str, needed: int) -> bool:

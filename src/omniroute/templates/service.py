@@ -13,14 +13,13 @@ from omniroute.templates.lint import lint
 from omniroute.templates.models import Template, TemplateStatusChange
 from omniroute.templates.schemas import StatusChangeOut, TemplateCreate, TemplateOut
 from omniroute.templates.variables import expected_variables
-from omniroute.core.tenancy import Tenant
 from omniroute.workspaces.auth import AuthContext
 
 SUBMIT_JOB = "templates.submit"
 DELETE_JOB = "templates.delete"
 
 
-def scoped(auth: AuthContext) -> Select[tuple[Template]]:
+def scoped(auth: AuthContext) -> Select[Template]:
     return select(Template).where(Template.workspace_id == auth.workspace_id, Template.mode == auth.mode)
 
 
@@ -37,10 +36,14 @@ def record_status(
     template.status = status
     if status == TemplateStatus.REJECTED:
         template.rejection_reason = reason
-    session.add(TemplateStatusChange(id=new_id("tsc"), template_id=template.id, status=status, reason=reason, at=at))
+    session.add(
+        TemplateStatusChange(id=new_id("tsc"), template_id=template.id, status=status, reason=reason, at=at)
+    )
 
 
-async def create(session: AsyncSession, auth: AuthContext, channel: Channel, body: TemplateCreate) -> Template:
+async def create(
+    session: AsyncSession, auth: AuthContext, channel: Channel, body: TemplateCreate
+) -> Template:
     if channel.type != ChannelType.WHATSAPP:
         raise InvalidRequestError(
             "channel_type_unsupported", "Templates exist only on WhatsApp channels.", param="channel_id"
@@ -86,11 +89,15 @@ async def create(session: AsyncSession, auth: AuthContext, channel: Channel, bod
 async def delete(session: AsyncSession, auth: AuthContext, template: Template) -> Template:
     if template.status not in (TemplateStatus.DELETED, TemplateStatus.PENDING_DELETION):
         record_status(session, template, TemplateStatus.PENDING_DELETION, auth.now())
-        enqueue(session, DELETE_JOB, {"template_id": template.id}, workspace_id=auth.workspace_id, mode=auth.mode)
+        enqueue(
+            session, DELETE_JOB, {"template_id": template.id}, workspace_id=auth.workspace_id, mode=auth.mode
+        )
     return template
 
 
-async def find_sendable(session: AsyncSession, channel: Channel, name: str, language: str, *, param: str) -> Template:
+async def find_sendable(
+    session: AsyncSession, channel: Channel, name: str, language: str, *, param: str
+) -> Template:
     """The approved template a send refers to, or the contract's error saying why not."""
     template = await session.scalar(
         select(Template).where(
@@ -145,10 +152,14 @@ def to_out(template: Template, status_history: list[StatusChangeOut] | None = No
 async def apply_review(session: AsyncSession, channel: Channel, review: TemplateReview) -> None:
     """A provider's verdict or status change for a template (idempotent)."""
     template = await session.scalar(
-        select(Template).where(Template.channel_id == channel.id, Template.provider_template_id == review.provider_template_id)
+        select(Template).where(
+            Template.channel_id == channel.id, Template.provider_template_id == review.provider_template_id
+        )
     ) or await session.scalar(
         select(Template).where(
-            Template.channel_id == channel.id, Template.name == review.name, Template.language == review.language
+            Template.channel_id == channel.id,
+            Template.name == review.name,
+            Template.language == review.language,
         )
     )
     if template is None:
@@ -158,4 +169,3 @@ async def apply_review(session: AsyncSession, channel: Channel, review: Template
         template.provider_template_id = review.provider_template_id
     if template.status != status:
         record_status(session, template, status, review.timestamp, review.reason)
-

@@ -58,7 +58,9 @@ async def delete_template(ctx: JobContext, payload: dict[str, Any]) -> None:
     if template.status == TemplateStatus.DELETED:
         return
     try:
-        await ctx.services.providers.whatsapp(channel).delete_template(template.name, template.provider_template_id)
+        await ctx.services.providers.whatsapp(channel).delete_template(
+            template.name, template.provider_template_id
+        )
     except ProviderTransientError as exc:
         raise RetryLater(exc.retry_after or 30.0, exc.message) from exc
     async with ctx.db.transaction() as session:

@@ -55,19 +55,16 @@ def is_named(name: str) -> bool:
 
 
 def _mismatch(component: str, expected: Any, got: Any, why: str) -> InvalidRequestError:
-    error = InvalidRequestError(
+    return InvalidRequestError(
         "template_parameters_mismatch",
         f"The template's {component} {why}. Send exactly the parameters the approved template "
         "defines (see the template's `variables`).",
         param=f"template.parameters.{component}",
         details={"component": component, "expected": expected, "got": got},
     )
-    return error
 
 
-def _text_values(
-    component: str, expected: list[str], given: Any, named: bool
-) -> list[tuple[str, str]]:
+def _text_values(component: str, expected: list[str], given: Any, named: bool) -> list[tuple[str, str]]:
     """Check one text component's values; return (variable, value) pairs in order."""
     if given is None:
         given = {} if named else []
@@ -81,9 +78,7 @@ def _text_values(
         if not isinstance(given, list):
             raise _mismatch(component, len(expected), given, "takes positional parameters (a list)")
         if len(given) != len(expected):
-            raise _mismatch(
-                component, len(expected), len(given), f"takes {len(expected)} parameter(s)"
-            )
+            raise _mismatch(component, len(expected), len(given), f"takes {len(expected)} parameter(s)")
         values = list(zip(expected, given, strict=True))
     for name, value in values:
         if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value) == "":
@@ -120,9 +115,7 @@ def build_send_components(
         components.append({"type": "header", "parameters": [{"type": kind, kind: ref}]})
     elif variables["header"] or parameters.get("header"):
         pairs = _text_values("header", variables["header"], parameters.get("header"), named)
-        components.append(
-            {"type": "header", "parameters": [_text_parameter(n, v, named) for n, v in pairs]}
-        )
+        components.append({"type": "header", "parameters": [_text_parameter(n, v, named) for n, v in pairs]})
 
     body_pairs = _text_values("body", variables["body"], parameters.get("body"), named)
     if body_pairs:

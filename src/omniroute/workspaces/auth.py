@@ -53,7 +53,8 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
     )
     if api_key is None:
         raise AuthenticationError(
-            "invalid_api_key", "This API key is not valid. Check it, or create one with 'omniroute keys create'."
+            "invalid_api_key",
+            "This API key is not valid. Check it, or create one with 'omniroute keys create'.",
         )
     workspace = await session.get(Workspace, api_key.workspace_id)
     assert workspace is not None

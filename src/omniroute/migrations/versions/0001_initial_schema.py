@@ -62,9 +62,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_log")),
     )
     with op.batch_alter_table("request_log", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_request_log_tenant_id", ["workspace_id", "mode", "id"], unique=False
-        )
+        batch_op.create_index("ix_request_log_tenant_id", ["workspace_id", "mode", "id"], unique=False)
 
     op.create_table(
         "workspaces",
@@ -95,9 +93,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_keys_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_keys_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "channels",
@@ -128,9 +124,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
     )
     with op.batch_alter_table("channels", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_channels_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_channels_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "contacts",
@@ -147,14 +141,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
-        sa.UniqueConstraint(
-            "workspace_id", "mode", "address", name=op.f("uq_contacts_workspace_id")
-        ),
+        sa.UniqueConstraint("workspace_id", "mode", "address", name=op.f("uq_contacts_workspace_id")),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_contacts_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_contacts_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "idempotency_records",
@@ -174,9 +164,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("workspace_id", "mode", "key", name=op.f("pk_idempotency_records")),
     )
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_idempotency_records_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_idempotency_records_created_at"), ["created_at"], unique=False)
 
     op.create_table(
         "contact_opt_outs",
@@ -232,15 +220,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("channel_id", "contact_id", name=op.f("uq_conversations_channel_id")),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_conversations_channel_id"), ["channel_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_conversations_contact_id"), ["contact_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_conversations_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_conversations_channel_id"), ["channel_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_conversations_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_conversations_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "templates",
@@ -284,9 +266,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("templates", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_templates_channel_id"), ["channel_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_templates_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_templates_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "messages",
@@ -376,13 +356,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_messages_provider_message_id", ["channel_id", "provider_message_id"], unique=False
         )
-        batch_op.create_index(
-            "ix_messages_reference", ["workspace_id", "mode", "reference"], unique=False
-        )
+        batch_op.create_index("ix_messages_reference", ["workspace_id", "mode", "reference"], unique=False)
         batch_op.create_index("ix_messages_tenant_id", ["workspace_id", "mode", "id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_messages_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_messages_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "template_status_changes",

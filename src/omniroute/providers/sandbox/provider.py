@@ -105,9 +105,7 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
             assert workspace is not None
             now = workspace.now(self.mode)
             contact = await contacts.find(session, workspace.id, self.mode, message.recipient)
-            conversation = (
-                await conversations.find(session, self.channel.id, contact.id) if contact else None
-            )
+            conversation = await conversations.find(session, self.channel.id, contact.id) if contact else None
         category = TemplateCategory(message.template.category) if message.template else None
         return price_message(
             template_category=category,
