@@ -57,6 +57,9 @@ class TransactionalRoute(APIRoute):
                 except RequestValidationError as invalid:
                     await session.rollback()
                     return error_response(request, validation_error(invalid))
+                except StarletteHTTPException:
+                    await session.rollback()
+                    raise  # rendered by the app's handler (e.g. an unreadable body), never a 500
                 except Exception:
                     await session.rollback()
                     log.exception("unhandled error in %s %s", request.method, request.url.path)
@@ -233,6 +236,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             error: APIError = NotFoundError(
                 "route_not_found", f"No route {request.method} {request.url.path}."
+            )
+        elif exc.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8)
+            error = InvalidRequestError(
+                "invalid_json", "The request body is not valid JSON: it could not be decoded as UTF-8 JSON."
             )
         elif exc.status_code == 405:
             error = InvalidRequestError(

@@ -129,7 +129,7 @@ class SendMessage(Strict):
         if len(given) != 1:
             raise PydanticCustomError(
                 "content_missing" if not given else "content_ambiguous",
-                "give exactly one content field: {kinds}",
+                "Give exactly one content field: {kinds}.",
                 {
                     "kinds": ", ".join(CONTENT_KINDS),
                     "code": "content_missing" if not given else "content_ambiguous",
@@ -201,7 +201,6 @@ class MessageOut(BaseModel):
     attempts: int
     status_history: list[StatusChangeOut] | None = None
     created_at: datetime
-    updated_at: datetime
 
     @model_serializer(mode="wrap")
     def _drop_absent_content(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -374,6 +374,5 @@ def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> Me
         attempts=message.attempts,
         status_history=history,
         created_at=message.created_at,
-        updated_at=message.updated_at,
         **content,
     )

@@ -1,12 +1,20 @@
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from omniroute.conversations.schemas import WindowOut
 from omniroute.messages.schemas import MessageOut, TextContent
 
 TEN_YEARS = 10 * 366 * 24 * 3600
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+"""An RFC 3339 timestamp with its offset (a naive time is refused), kept in UTC."""
 
 
 class SandboxInbound(BaseModel):
@@ -15,7 +23,7 @@ class SandboxInbound(BaseModel):
     channel_id: str = Field(min_length=1, max_length=40)
     from_: str = Field(alias="from", min_length=1, max_length=320)
     text: TextContent
-    timestamp: datetime | None = Field(
+    timestamp: UTCTimestamp | None = Field(
         default=None,
         description="When the customer sent it (default: now on the test clock). An earlier time "
         "plays a late webhook: it never moves the window backwards.",
