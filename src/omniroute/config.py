@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=60.0, gt=0, description="A claimed job not finished within this is re-claimable."
     )
-    provider_timeout_seconds: float = Field(default=15.0, gt=0)
+    provider_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Longest a provider call may take; keep it well under the job lease."
+    )
     send_max_attempts: int = Field(default=8, ge=1, description="Provider attempts per message.")
     unknown_outcome_grace_seconds: float = Field(
         default=900.0,

@@ -82,12 +82,15 @@ async def check(
                 param=HEADER,
             )
         raise IdempotentReplay(record)
-    # An expired record with the same key is replaced.
+    # An expired record with the same key is replaced. Only an expired one: a record a
+    # concurrent request committed since the lookup above must stand (its commit makes
+    # ours fail on the key, and the first response is replayed).
     await session.execute(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.workspace_id == workspace_id,
             IdempotencyRecord.mode == mode,
             IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at <= utcnow() - ttl,
         )
     )
     return PendingKey(workspace_id, mode, key, digest)

@@ -15,6 +15,7 @@ it; after ``unknown_outcome_grace_seconds`` without one it fails with
 ``send_outcome_unknown`` so the caller can decide.
 """
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from omniroute.jobs.registry import JobContext, RetryLater, task
 from omniroute.jobs.worker import backoff
 from omniroute.messages import service
 from omniroute.messages.models import Message, MessageKind, MessageStatus
-from omniroute.providers.base import OutboundMessage, TemplateSend
+from omniroute.providers.base import OutboundMessage, Provider, SendReceipt, TemplateSend
 from omniroute.providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -64,8 +65,12 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
             return
         message, channel, workspace = loaded
         now = workspace.now(Mode(message.mode))
-        if message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING) or message.provider_message_id:
-            return  # already handed over (a duplicate or re-run job)
+        if (
+            message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING)
+            or message.provider_message_id
+            or message.outcome_unknown_since
+        ):
+            return  # already handed over, or possibly handed over: never send it again
         if message.provider_call_started_at is not None:
             _outcome_unknown(
                 session, message, now, settings.unknown_outcome_grace_seconds, "worker stopped mid-send"
@@ -82,7 +87,7 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         assert channel_now is not None
         provider = ctx.services.providers.for_channel(channel_now)
     try:
-        receipt = await provider.send(outbound)
+        receipt = await _send_within(provider, outbound, settings.provider_timeout_seconds)
     except ProviderError as error:
         await _record_failure(ctx, message_id, error, attempts)
         return
@@ -92,6 +97,16 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         accepted.provider_message_id = receipt.provider_message_id
         accepted.provider_call_started_at = None
         accepted.next_attempt_at = None
+
+
+async def _send_within(provider: Provider, outbound: OutboundMessage, seconds: float) -> SendReceipt:
+    """Bound every provider call well inside the job lease, so no second worker can take
+    the job while the call may still be running. Adapters map their own timeouts more
+    precisely (before the request left: transient; after: unknown)."""
+    try:
+        return await asyncio.wait_for(provider.send(outbound), seconds)
+    except TimeoutError as exc:
+        raise ProviderOutcomeUnknown(f"no answer from the provider within {seconds:g}s") from exc
 
 
 async def _prepare(
