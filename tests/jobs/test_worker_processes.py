@@ -23,13 +23,18 @@ async def worker_processes(settings: Settings) -> AsyncIterator[list[asyncio.sub
     env = {
         **os.environ,
         "OMNIROUTE_DATABASE_URL": settings.database_url,
-        "OMNIROUTE_LOG_LEVEL": "debug",
+        "OMNIROUTE_LOG_LEVEL": "warning",
         **{f"OMNIROUTE_{key.upper()}": str(value) for key, value in FAST_SANDBOX.items()},
     }
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "omniroute", "worker",
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "omniroute",
+            "worker",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         for _ in range(WORKER_PROCESSES)
     ]
@@ -47,7 +52,8 @@ async def test_every_message_is_sent_once_with_several_worker_processes(
     recipients = [f"+23480123{index:05d}" for index in range(10, 10 + MESSAGES)]
     for number in recipients:
         opened = await tenant.test.post(
-            "/v1/sandbox/inbound", json={"channel_id": tenant.whatsapp, "from": number, "text": {"body": "hi"}}
+            "/v1/sandbox/inbound",
+            json={"channel_id": tenant.whatsapp, "from": number, "text": {"body": "hi"}},
         )
         assert opened.status_code == 201
     ids = []

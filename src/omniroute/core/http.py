@@ -178,7 +178,7 @@ async def _log_request(app: FastAPI, *, request_id: str, auth: Any, **fields: An
                     status_code=fields["status"],
                     duration_ms=round(fields["duration_ms"], 3),
                     key_prefix=auth.key_prefix,
-                    idempotency_key=(fields["idempotency_key"] or None),
+                    idempotency_key=(fields["idempotency_key"] or "")[:255] or None,
                 )
             )
     except Exception:  # the log must never break a request that already succeeded

@@ -5,6 +5,7 @@ Each issue has a stable ``code``, a ``severity`` (``error`` blocks submission,
 """
 
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any, Literal
 
 from omniroute.policy import templates as rules
@@ -116,6 +117,19 @@ def _lint_body(body: dict[str, Any], error: Any) -> None:
             "variables_not_sequential",
             "body",
             "Numbered variables must run {{1}}, {{2}}, {{3}}... without gaps.",
+        )
+    found = list(rules.VARIABLE_TOKEN.finditer(text))
+    if found and not (text[: found[0].start()].strip() and text[found[-1].end() :].strip()):
+        error(
+            "variable_at_edge",
+            "body",
+            "The body cannot start or end with a variable: put fixed text before the first and after the last.",
+        )
+    if any(not text[a.end() : b.start()].strip() for a, b in pairwise(found)):
+        error(
+            "variables_adjacent",
+            "body",
+            "Two variables cannot sit next to each other ({{1}} {{2}}): put fixed text between them.",
         )
     if names and not _has_examples(body, "body", len(set(names))):
         error(
