@@ -1,7 +1,8 @@
 """Imports every module that registers job handlers, so a worker knows them all."""
 
+from omniroute.idempotency import tasks as idempotency_tasks
 from omniroute.messages import dispatch
 from omniroute.providers.sandbox import tasks as sandbox_tasks
 from omniroute.templates import tasks as template_tasks
 
-REGISTERED_MODULES = (dispatch, sandbox_tasks, template_tasks)
+REGISTERED_MODULES = (dispatch, idempotency_tasks, sandbox_tasks, template_tasks)

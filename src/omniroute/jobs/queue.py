@@ -53,6 +53,29 @@ def enqueue(
     return job
 
 
+def recurring_job_id(kind: str) -> str:
+    return f"job_recurring_{kind}"
+
+
+async def ensure_recurring(session: AsyncSession, kind: str) -> None:
+    """Create the single job row of a recurring task unless it exists (a concurrent
+    creator makes this transaction fail on the primary key: the row exists either way)."""
+    job_id = recurring_job_id(kind)
+    if await session.get(Job, job_id) is None:
+        session.add(
+            Job(
+                id=job_id,
+                kind=kind,
+                payload={},
+                priority=PRIORITY_BULK,
+                run_at=time.time(),
+                attempts=0,
+                max_attempts=1_000_000,
+                dead=False,
+            )
+        )
+
+
 async def claim(session: AsyncSession, worker_id: str, limit: int, lease: float) -> list[ClaimedJob]:
     """Lease up to ``limit`` due jobs to this worker, highest priority and oldest first.
 

@@ -40,3 +40,26 @@ def task(kind: str) -> Callable[[Handler], Handler]:
 
 def handler_for(kind: str) -> Handler | None:
     return _HANDLERS.get(kind)
+
+
+_RECURRING: dict[str, float] = {}
+
+
+def recurring(kind: str, every: float) -> Callable[[Handler], Handler]:
+    """A task that runs every ``every`` seconds. Its job row has a fixed id, so however
+    many worker processes start, exactly one instance exists."""
+
+    def register(handler: Handler) -> Handler:
+        async def run_then_reschedule(ctx: JobContext, payload: dict[str, Any]) -> None:
+            await handler(ctx, payload)
+            raise RetryLater(every, f"recurring: next run in {every:g}s")
+
+        task(kind)(run_then_reschedule)
+        _RECURRING[kind] = every
+        return handler
+
+    return register
+
+
+def recurring_kinds() -> list[str]:
+    return sorted(_RECURRING)

@@ -7,9 +7,11 @@ import socket
 import time
 import traceback
 
+from sqlalchemy.exc import IntegrityError
+
 from omniroute.core.ids import new_id
 from omniroute.jobs import queue
-from omniroute.jobs.registry import JobContext, RetryLater, handler_for
+from omniroute.jobs.registry import JobContext, RetryLater, handler_for, recurring_kinds
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
+        await self._ensure_recurring_jobs()
         while not stop.is_set():
             free = self.concurrency - len(self._running)
             claimed: list[queue.ClaimedJob] = []
@@ -63,6 +66,14 @@ class Worker:
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
         log.info("worker %s stopped", self.id)
+
+    async def _ensure_recurring_jobs(self) -> None:
+        for kind in recurring_kinds():
+            try:
+                async with self.services.db.transaction() as session:
+                    await queue.ensure_recurring(session, kind)
+            except IntegrityError:
+                log.debug("recurring job %s was created by another process", kind)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
