@@ -28,7 +28,8 @@ class Template(TenantScoped, Timestamped, Base):
     variables: Mapped[dict[str, Any]] = mapped_column(JSONType)
     """Expected parameters per component, derived from ``components`` at submission."""
     provider_template_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    """When the status last changed, on the same clock as the status history."""
 
 
 class TemplateStatusChange(Base):

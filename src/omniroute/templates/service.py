@@ -34,6 +34,7 @@ def record_status(
     session: AsyncSession, template: Template, status: TemplateStatus, at: datetime, reason: str | None = None
 ) -> None:
     template.status = status
+    template.updated_at = at
     if status == TemplateStatus.REJECTED:
         template.rejection_reason = reason
     session.add(
@@ -78,6 +79,7 @@ async def create(
         status=TemplateStatus.PENDING,
         components=components,
         variables=expected_variables(components),
+        created_at=auth.now(),
     )
     session.add(template)
     await session.flush()
