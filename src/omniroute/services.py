@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from omniroute.config import Settings
 from omniroute.core.db import Database
 from omniroute.providers.registry import ProviderRegistry
+from omniroute.requestlog.writer import RequestLogWriter
 
 
 @dataclass
@@ -16,6 +17,7 @@ class Services:
     settings: Settings
     db: Database
     providers: ProviderRegistry
+    request_log: RequestLogWriter
     _wake_callbacks: list[object] = field(default_factory=list)
 
     def on_jobs_enqueued(self, callback: object) -> None:
@@ -28,13 +30,16 @@ class Services:
             callback()
 
     async def close(self) -> None:
+        await self.request_log.stop()
         await self.providers.close()
         await self.db.dispose()
 
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
-    return Services(settings=settings, db=db, providers=ProviderRegistry(settings, db))
+    return Services(
+        settings=settings, db=db, providers=ProviderRegistry(settings, db), request_log=RequestLogWriter(db)
+    )
 
 
 def get_services(request: Request) -> Services:

@@ -15,6 +15,7 @@ from omniroute.jobs import queue
 from omniroute.jobs.models import Job
 from omniroute.jobs.registry import JobContext, RetryLater, handler_for
 from omniroute.providers.registry import ProviderRegistry
+from omniroute.requestlog.writer import RequestLogWriter
 from omniroute.services import Services
 from tests.conftest import Tenant
 
@@ -38,7 +39,9 @@ async def test_expired_keys_are_purged_and_fresh_ones_kept(
             )
     handler = handler_for(PURGE_JOB)
     assert handler is not None
-    services = Services(settings=settings, db=db, providers=ProviderRegistry(settings, db))
+    services = Services(
+        settings=settings, db=db, providers=ProviderRegistry(settings, db), request_log=RequestLogWriter(db)
+    )
     with pytest.raises(RetryLater) as next_run:
         await handler(JobContext(db, services, attempt=1), {})
     assert next_run.value.delay == PURGE_EVERY_SECONDS

@@ -32,6 +32,7 @@ from omniroute.providers.errors import (
 )
 from omniroute.providers.events import StatusUpdate
 from omniroute.providers.registry import ProviderRegistry
+from omniroute.requestlog.writer import RequestLogWriter
 from omniroute.services import Services
 from omniroute.workspaces.models import Workspace
 from tests.conftest import CUSTOMER, Tenant
@@ -58,7 +59,8 @@ class Harness:
     def __init__(self, db: Database, settings: Settings, provider: ScriptedProvider) -> None:
         registry = ProviderRegistry(settings, db)
         registry.for_channel = lambda channel: provider  # type: ignore[method-assign]
-        self.context = JobContext(db, Services(settings=settings, db=db, providers=registry), attempt=1)
+        services = Services(settings=settings, db=db, providers=registry, request_log=RequestLogWriter(db))
+        self.context = JobContext(db, services, attempt=1)
         self.db = db
 
     async def run(self, message_id: str) -> None:

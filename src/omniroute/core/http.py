@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omniroute.core.errors import APIError, ConflictError, InternalError, InvalidRequestError, NotFoundError
 from omniroute.core.ids import new_id
+from omniroute.core.time import utcnow
 from omniroute.idempotency import service as idempotency
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class RequestContextMiddleware:
             auth = state.get("auth")
             if auth is not None:
                 headers = dict(scope.get("headers", []))
-                await _log_request(
+                _log_request(
                     scope["app"],
                     request_id=request_id,
                     auth=auth,
@@ -163,26 +164,21 @@ class RequestContextMiddleware:
                 )
 
 
-async def _log_request(app: FastAPI, *, request_id: str, auth: Any, **fields: Any) -> None:
-    from omniroute.requestlog.models import RequestLogEntry
-
-    try:
-        async with app.state.services.db.transaction() as session:
-            session.add(
-                RequestLogEntry(
-                    id=request_id,
-                    workspace_id=auth.workspace_id,
-                    mode=auth.mode.value,
-                    method=fields["method"],
-                    path=fields["path"][:500],
-                    status_code=fields["status"],
-                    duration_ms=round(fields["duration_ms"], 3),
-                    key_prefix=auth.key_prefix,
-                    idempotency_key=(fields["idempotency_key"] or "")[:255] or None,
-                )
-            )
-    except Exception:  # the log must never break a request that already succeeded
-        log.exception("could not write the request log entry %s", request_id)
+def _log_request(app: FastAPI, *, request_id: str, auth: Any, **fields: Any) -> None:
+    app.state.services.request_log.record(
+        {
+            "id": request_id,
+            "workspace_id": auth.workspace_id,
+            "mode": auth.mode.value,
+            "method": fields["method"],
+            "path": fields["path"][:500],
+            "status_code": fields["status"],
+            "duration_ms": round(fields["duration_ms"], 3),
+            "key_prefix": auth.key_prefix,
+            "idempotency_key": (fields["idempotency_key"] or "")[:255] or None,
+            "created_at": utcnow(),
+        }
+    )
 
 
 _MISSING_TYPES = {"missing"}

@@ -10,7 +10,7 @@ from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.messages import service
 from omniroute.messages.models import Direction, Message, MessageStatus
-from omniroute.messages.schemas import MessageOut, SendMessage
+from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
 from omniroute.services import wake_workers_after_commit
 from omniroute.workspaces.auth import Auth
 
@@ -27,7 +27,7 @@ router = api_router(prefix="/messages", tags=["messages"])
 async def send_message(body: SendMessage, auth: Auth, session: SessionDep, request: Request) -> MessageOut:
     message = await service.accept(session, auth, auth.now(), body)
     wake_workers_after_commit(request)
-    return service.to_out(message, await service.status_history(session, message.id))
+    return service.to_out(message, [StatusChangeOut(status=message.status, at=message.created_at)])
 
 
 @router.get("", summary="List messages")
