@@ -79,13 +79,14 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         outbound = await _prepare(session, message, channel, now)
         if outbound is None:
             return
-        channel_id = message.channel_id
         attempts = message.attempts
+        # The channel actually used (a channel fallback may have switched it).
+        sending_channel = (
+            channel if channel.id == message.channel_id else await session.get(Channel, message.channel_id)
+        )
+        assert sending_channel is not None
+        provider = ctx.services.providers.for_channel(sending_channel)
 
-    async with ctx.db.sessionmaker() as session:
-        channel_now = await session.get(Channel, channel_id)
-        assert channel_now is not None
-        provider = ctx.services.providers.for_channel(channel_now)
     try:
         receipt = await _send_within(provider, outbound, settings.provider_timeout_seconds)
     except ProviderError as error:
