@@ -19,15 +19,19 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.app import create_app
 from omniroute.config import Settings
 from omniroute.core.db import Database
-from omniroute.core.tenancy import Mode
+from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.jobs.models import Job
-from omniroute.messages.schemas import CONTENT_KINDS
+from omniroute.messages import service as messages
+from omniroute.messages.models import Message
+from omniroute.messages.schemas import CONTENT_KINDS, SendMessage
 from omniroute.migrations.runner import upgrade
 from omniroute.workspaces import service as workspaces
+from omniroute.workspaces.models import Workspace
 
 FAST_SANDBOX = {
     "sandbox_status_interval": 0.05,
@@ -73,7 +77,8 @@ def _database_url(tmp: Path) -> str:
     return os.environ.get("OMNIROUTE_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / 'omniroute-test.db'}"
 
 
-async def _reset_postgres(url: str) -> None:
+async def run_on_postgres(url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE DATABASE needs that) on the URL's database."""
     import asyncpg
 
     parsed = make_url(url)
@@ -85,7 +90,8 @@ async def _reset_postgres(url: str) -> None:
         database=parsed.database,
     )
     try:
-        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        for statement in statements:
+            await connection.execute(statement)
     finally:
         await connection.close()
 
@@ -114,7 +120,7 @@ def settings() -> Settings:
     tmp = Path(tempfile.mkdtemp(prefix="omniroute-test-"))
     url = _database_url(tmp)
     if make_url(url).get_backend_name() == "postgresql":
-        asyncio.run(_reset_postgres(url))
+        asyncio.run(run_on_postgres(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public"))
     upgrade(url)
     return Settings(database_url=url, **FAST_SANDBOX)  # type: ignore[arg-type]
 
@@ -339,3 +345,15 @@ async def settled(db: Database, workspace_id: str, within: float = 10.0) -> None
 
     _, dead = await eventually(pending, lambda counts: counts[0] == 0, within)
     assert dead == 0, "a background job for this workspace died"
+
+
+async def accept_in(session: AsyncSession, tenant: Tenant, **body: Any) -> Message:
+    """Run what ``POST /v1/messages`` runs, inside the caller's transaction, so a test can
+    change something else (the clock, an opt-out, a template) before the worker can see
+    the message. Sends to CUSTOMER on the WhatsApp sandbox channel unless told otherwise."""
+    workspace = await session.get(Workspace, tenant.workspace_id)
+    assert workspace is not None
+    request = SendMessage.model_validate({"channel_id": tenant.whatsapp, "to": CUSTOMER, **body})
+    return await messages.accept(
+        session, TenantRef(tenant.workspace_id, Mode.TEST), workspace.now(Mode.TEST), request
+    )

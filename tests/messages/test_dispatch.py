@@ -19,26 +19,18 @@ from omniroute.core.db import Database
 from omniroute.core.errors import PolicyError
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.messages import service
-from omniroute.messages.schemas import SendMessage
 from omniroute.policy.templates import TemplateStatus
 from omniroute.templates.models import Template
 from omniroute.templates.service import record_status
 from omniroute.workspaces.models import Workspace
-from tests.conftest import CUSTOMER, Tenant, settled, ts
+from tests.conftest import Tenant, accept_in, settled, ts
 
 PAST_THE_WINDOW = 25 * 3600
 
 
 async def accept_then_close_window(db: Database, tenant: Tenant, body: dict[str, Any]) -> str:
     async with db.transaction() as session:
-        workspace = await session.get(Workspace, tenant.workspace_id)
-        assert workspace is not None
-        message = await service.accept(
-            session,
-            TenantRef(tenant.workspace_id, Mode.TEST),
-            workspace.now(Mode.TEST),
-            SendMessage.model_validate({"channel_id": tenant.whatsapp, "to": CUSTOMER, **body}),
-        )
+        message = await accept_in(session, tenant, **body)
         assert message.kind == "session"
         await session.execute(
             update(Workspace)
@@ -113,18 +105,9 @@ async def test_message_dispatched_after_the_window_closed_uses_its_channel_fallb
 async def test_opt_out_after_acceptance_stops_the_dispatch(tenant: Tenant, db: Database) -> None:
     await tenant.inbound()
     async with db.transaction() as session:
-        workspace = await session.get(Workspace, tenant.workspace_id)
-        assert workspace is not None
-        message = await service.accept(
-            session,
-            TenantRef(tenant.workspace_id, Mode.TEST),
-            workspace.now(Mode.TEST),
-            SendMessage.model_validate(
-                {"channel_id": tenant.whatsapp, "to": CUSTOMER, "text": {"body": "Hi"}}
-            ),
-        )
+        message = await accept_in(session, tenant, text={"body": "Hi"})
         await contacts.opt_out(
-            session, message.contact_id, tenant.whatsapp, at=workspace.now(Mode.TEST), source="api"
+            session, message.contact_id, tenant.whatsapp, at=message.created_at, source="api"
         )
         message_id = message.id
 
@@ -155,29 +138,15 @@ async def test_decide_refuses_free_form_once_now_is_past_the_window(tenant: Tena
 async def test_template_paused_while_the_message_waited_is_not_sent(tenant: Tenant, db: Database) -> None:
     approved = await tenant.approved_template("order_update")
     async with db.transaction() as session:
-        workspace = await session.get(Workspace, tenant.workspace_id)
-        assert workspace is not None
-        now = workspace.now(Mode.TEST)
-        message = await service.accept(
+        message = await accept_in(
             session,
-            TenantRef(tenant.workspace_id, Mode.TEST),
-            now,
-            SendMessage.model_validate(
-                {
-                    "channel_id": tenant.whatsapp,
-                    "to": CUSTOMER,
-                    "template": {
-                        "name": "order_update",
-                        "language": "en",
-                        "parameters": {"body": ["Ada", "#1"]},
-                    },
-                }
-            ),
+            tenant,
+            template={"name": "order_update", "language": "en", "parameters": {"body": ["Ada", "#1"]}},
         )
         assert message.kind == "template"
         template = await session.get(Template, approved["id"])
         assert template is not None
-        record_status(session, template, TemplateStatus.PAUSED, now)
+        record_status(session, template, TemplateStatus.PAUSED, message.created_at)
         message_id = message.id
 
     failed = await tenant.wait_for(message_id, "failed")

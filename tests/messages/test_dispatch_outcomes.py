@@ -15,13 +15,12 @@ from sqlalchemy import delete, select
 from omniroute.channels.models import Channel
 from omniroute.config import Settings
 from omniroute.core.db import Database
-from omniroute.core.tenancy import Mode, TenantRef
+from omniroute.core.tenancy import Mode
 from omniroute.ingest.service import apply_status
 from omniroute.jobs.models import Job
 from omniroute.jobs.registry import JobContext, RetryLater
-from omniroute.messages import dispatch, service
+from omniroute.messages import dispatch
 from omniroute.messages.models import Message
-from omniroute.messages.schemas import SendMessage
 from omniroute.providers.base import OutboundMessage, Provider, SendReceipt
 from omniroute.providers.errors import (
     ProviderAuthError,
@@ -35,7 +34,7 @@ from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
 from omniroute.services import Services
 from omniroute.workspaces.models import Workspace
-from tests.conftest import CUSTOMER, Tenant
+from tests.conftest import CUSTOMER, Tenant, accept_in
 
 
 class ScriptedProvider(Provider):
@@ -88,14 +87,7 @@ async def accept_without_worker(db: Database, tenant: Tenant, **body: Any) -> st
     """Accept a message and remove its dispatch job in the same transaction, so only the
     test runs the dispatch."""
     async with db.transaction() as session:
-        workspace = await session.get(Workspace, tenant.workspace_id)
-        assert workspace is not None
-        message = await service.accept(
-            session,
-            TenantRef(tenant.workspace_id, Mode.TEST),
-            workspace.now(Mode.TEST),
-            SendMessage.model_validate({"channel_id": tenant.whatsapp, "to": CUSTOMER, **body}),
-        )
+        message = await accept_in(session, tenant, **body)
         await session.flush()
         await session.execute(delete(Job).where(Job.payload["message_id"].as_string() == message.id))
         return message.id

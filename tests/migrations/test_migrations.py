@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from omniroute.config import Settings
 from omniroute.migrations.runner import alembic_config, downgrade, upgrade
+from tests.conftest import run_on_postgres
 
 DATABASE = "omniroute_migration_tests"
 
@@ -22,23 +23,11 @@ def empty_database(settings: Settings) -> str:
     if url.get_backend_name() != "postgresql":
         return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'migrations.db'}"
 
-    async def recreate() -> None:
-        import asyncpg
-
-        connection = await asyncpg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database,
+    asyncio.run(
+        run_on_postgres(
+            settings.database_url, f"DROP DATABASE IF EXISTS {DATABASE}", f"CREATE DATABASE {DATABASE}"
         )
-        try:
-            await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-            await connection.execute(f"CREATE DATABASE {DATABASE}")
-        finally:
-            await connection.close()
-
-    asyncio.run(recreate())
+    )
     return url.set(database=DATABASE).render_as_string(hide_password=False)
 
 
