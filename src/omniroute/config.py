@@ -1,5 +1,6 @@
 """Runtime configuration, read from ``OMNIROUTE_*`` environment variables."""
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     )
 
     idempotency_ttl_hours: int = 24
+
+    @property
+    def idempotency_ttl(self) -> timedelta:
+        return timedelta(hours=self.idempotency_ttl_hours)
 
 
 @lru_cache

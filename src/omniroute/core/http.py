@@ -151,34 +151,21 @@ class RequestContextMiddleware:
         finally:
             auth = state.get("auth")
             if auth is not None:
-                headers = dict(scope.get("headers", []))
-                _log_request(
-                    scope["app"],
-                    request_id=request_id,
-                    auth=auth,
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    duration_ms=(time.perf_counter() - started) * 1000,
-                    idempotency_key=(headers.get(b"idempotency-key") or b"").decode() or None,
+                idempotency_key = dict(scope.get("headers", [])).get(b"idempotency-key", b"").decode()
+                scope["app"].state.services.request_log.record(
+                    {
+                        "id": request_id,
+                        "workspace_id": auth.workspace_id,
+                        "mode": auth.mode.value,
+                        "method": scope["method"],
+                        "path": scope["path"][:500],
+                        "status_code": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "key_prefix": auth.key_prefix,
+                        "idempotency_key": idempotency_key[:255] or None,
+                        "created_at": utcnow(),
+                    }
                 )
-
-
-def _log_request(app: FastAPI, *, request_id: str, auth: Any, **fields: Any) -> None:
-    app.state.services.request_log.record(
-        {
-            "id": request_id,
-            "workspace_id": auth.workspace_id,
-            "mode": auth.mode.value,
-            "method": fields["method"],
-            "path": fields["path"][:500],
-            "status_code": fields["status"],
-            "duration_ms": round(fields["duration_ms"], 3),
-            "key_prefix": auth.key_prefix,
-            "idempotency_key": (fields["idempotency_key"] or "")[:255] or None,
-            "created_at": utcnow(),
-        }
-    )
 
 
 _MISSING_TYPES = {"missing"}

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.errors import ConflictError, InvalidRequestError
@@ -23,6 +23,16 @@ class PendingKey:
     mode: str
     key: str
     request_hash: str
+
+
+def expired(ttl: timedelta) -> ColumnElement[bool]:
+    """Records older than the TTL: ignored by lookups, replaced by a new use of the key,
+    and deleted by the hourly purge."""
+    return IdempotencyRecord.created_at <= utcnow() - ttl
+
+
+async def purge_expired(session: AsyncSession, ttl: timedelta) -> None:
+    await session.execute(delete(IdempotencyRecord).where(expired(ttl)))
 
 
 class IdempotentReplay(Exception):
@@ -70,7 +80,7 @@ async def check(
             IdempotencyRecord.workspace_id == workspace_id,
             IdempotencyRecord.mode == mode,
             IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at > utcnow() - ttl,
+            ~expired(ttl),
         )
     )
     if record is not None:
@@ -90,7 +100,7 @@ async def check(
             IdempotencyRecord.workspace_id == workspace_id,
             IdempotencyRecord.mode == mode,
             IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at <= utcnow() - ttl,
+            expired(ttl),
         )
     )
     return PendingKey(workspace_id, mode, key, digest)

@@ -80,10 +80,9 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         if outbound is None:
             return
         attempts = message.attempts
-        # The channel actually used (a channel fallback may have switched it).
-        sending_channel = (
-            channel if channel.id == message.channel_id else await session.get(Channel, message.channel_id)
-        )
+        # The channel actually used: a channel fallback may have switched it (when it did
+        # not, the session's identity map answers without a query).
+        sending_channel = await session.get(Channel, message.channel_id)
         assert sending_channel is not None
         provider = ctx.services.providers.for_channel(sending_channel)
 

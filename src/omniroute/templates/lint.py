@@ -103,7 +103,8 @@ def _lint_body(body: dict[str, Any], error: Any) -> None:
         error("body_empty", "body", "The body text is empty.")
     if len(text) > rules.BODY_MAX_LENGTH:
         error("body_too_long", "body", f"The body is at most {rules.BODY_MAX_LENGTH} characters.")
-    names = tokens(text)
+    found = list(rules.VARIABLE_TOKEN.finditer(text))
+    names = [match.group(1) for match in found]
     for name in names:
         if not (POSITIONAL_VARIABLE.match(name) or is_named(name)):
             error(
@@ -118,7 +119,6 @@ def _lint_body(body: dict[str, Any], error: Any) -> None:
             "body",
             "Numbered variables must run {{1}}, {{2}}, {{3}}... without gaps.",
         )
-    found = list(rules.VARIABLE_TOKEN.finditer(text))
     if found and not (text[: found[0].start()].strip() and text[found[-1].end() :].strip()):
         error(
             "variable_at_edge",

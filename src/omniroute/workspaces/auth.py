@@ -73,7 +73,7 @@ Auth = Annotated[AuthContext, Depends(authenticate)]
 
 async def guard_idempotency(request: Request, auth: Auth, session: SessionDep) -> None:
     """Router-level dependency: replays or refuses a repeated ``Idempotency-Key``."""
-    ttl = timedelta(hours=get_services(request).settings.idempotency_ttl_hours)
+    ttl = get_services(request).settings.idempotency_ttl
     request.state.idempotency = await idempotency.check(
         session, request, auth.workspace_id, auth.mode.value, ttl
     )
