@@ -4,6 +4,7 @@ from omniroute.channels.models import Channel
 from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.conversations.models import Conversation
 from omniroute.core.db import Base
+from omniroute.events.models import Event
 from omniroute.idempotency.models import IdempotencyRecord
 from omniroute.jobs.models import Job
 from omniroute.messages.models import Message, MessageStatusChange
@@ -18,6 +19,7 @@ __all__ = [
     "Contact",
     "ContactOptOut",
     "Conversation",
+    "Event",
     "IdempotencyRecord",
     "Job",
     "Message",

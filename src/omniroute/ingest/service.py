@@ -19,13 +19,15 @@ log = logging.getLogger(__name__)
 
 
 async def apply_event(session: AsyncSession, channel: Channel, event: ProviderEvent) -> None:
-    if isinstance(event, StatusUpdate):
-        await apply_status(session, channel, event)
-    elif isinstance(event, InboundMessage):
-        await record_inbound(session, channel, event)
-    else:
-        assert isinstance(event, TemplateReview)
-        await templates.apply_review(session, channel, event)
+    match event:
+        case StatusUpdate():
+            await apply_status(session, channel, event)
+        case InboundMessage():
+            await record_inbound(session, channel, event)
+        case TemplateReview():
+            await templates.apply_review(session, channel, event)
+        case _:
+            log.info("provider event %s on %s changes no state: %s", event.type, channel.id, event)
 
 
 async def apply_status(session: AsyncSession, channel: Channel, update: StatusUpdate) -> Message | None:

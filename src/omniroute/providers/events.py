@@ -51,4 +51,57 @@ class TemplateReview(BaseModel):
     timestamp: datetime
 
 
-ProviderEvent = Annotated[StatusUpdate | InboundMessage | TemplateReview, Field(discriminator="type")]
+class TemplateCategoryUpdate(BaseModel):
+    """Meta re-categorised a template: ``announced`` a day ahead, then ``completed``."""
+
+    type: Literal["template_category_update"] = "template_category_update"
+    provider_template_id: str | None = None
+    name: str
+    language: str
+    previous_category: str
+    new_category: str
+    stage: Literal["announced", "completed"]
+    timestamp: datetime
+
+
+class TemplateQualityUpdate(BaseModel):
+    type: Literal["template_quality_update"] = "template_quality_update"
+    provider_template_id: str | None = None
+    name: str
+    language: str
+    previous_score: str | None = None
+    new_score: str
+    timestamp: datetime
+
+
+class ChannelQualityUpdate(BaseModel):
+    """The phone number's quality rating or messaging tier changed."""
+
+    type: Literal["channel_quality_update"] = "channel_quality_update"
+    event: str
+    """Meta's event name (FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE, ...)."""
+    quality_rating: str | None = None
+    messaging_tier: str | None = None
+    timestamp: datetime
+
+
+class AccountNotice(BaseModel):
+    """An account-level notice with no state of ours to change (capability and account
+    updates, and fields we do not know yet); it is kept raw and logged."""
+
+    type: Literal["account_notice"] = "account_notice"
+    field: str
+    value: dict[str, Any]
+    timestamp: datetime
+
+
+ProviderEvent = Annotated[
+    StatusUpdate
+    | InboundMessage
+    | TemplateReview
+    | TemplateCategoryUpdate
+    | TemplateQualityUpdate
+    | ChannelQualityUpdate
+    | AccountNotice,
+    Field(discriminator="type"),
+]
