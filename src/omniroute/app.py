@@ -16,6 +16,7 @@ from omniroute.config import Settings, get_settings
 from omniroute.contacts.endpoints import router as contacts_router
 from omniroute.conversations.endpoints import router as conversations_router
 from omniroute.core.http import RequestContextMiddleware, api_router, install_error_handlers
+from omniroute.hooks.endpoints import router as hooks_router
 from omniroute.jobs.worker import Worker
 from omniroute.messages.endpoints import router as messages_router
 from omniroute.sandbox.endpoints import router as sandbox_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     ):
         v1.include_router(router)
     app.include_router(v1)
+    app.include_router(hooks_router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database check")
     async def healthz() -> JSONResponse:

@@ -5,6 +5,7 @@ from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.conversations.models import Conversation
 from omniroute.core.db import Base
 from omniroute.events.models import Event
+from omniroute.hooks.models import ProviderWebhook
 from omniroute.idempotency.models import IdempotencyRecord
 from omniroute.jobs.models import Job
 from omniroute.messages.models import Message, MessageStatusChange
@@ -24,6 +25,7 @@ __all__ = [
     "Job",
     "Message",
     "MessageStatusChange",
+    "ProviderWebhook",
     "RequestLogEntry",
     "Template",
     "TemplateStatusChange",

@@ -1,8 +1,9 @@
 """Imports every module that registers job handlers, so a worker knows them all."""
 
+from omniroute.hooks import tasks as hook_tasks
 from omniroute.idempotency import tasks as idempotency_tasks
 from omniroute.messages import dispatch
 from omniroute.providers.sandbox import tasks as sandbox_tasks
 from omniroute.templates import tasks as template_tasks
 
-REGISTERED_MODULES = (dispatch, idempotency_tasks, sandbox_tasks, template_tasks)
+REGISTERED_MODULES = (dispatch, hook_tasks, idempotency_tasks, sandbox_tasks, template_tasks)

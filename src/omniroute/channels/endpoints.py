@@ -4,7 +4,7 @@ from fastapi import Depends, Query, Response
 
 from omniroute.channels import service
 from omniroute.channels.models import Channel, ChannelType
-from omniroute.channels.schemas import ChannelCreate, ChannelOut, ChannelUpdate
+from omniroute.channels.schemas import ChannelCheckOut, ChannelCreate, ChannelOut, ChannelUpdate
 from omniroute.core.deps import SessionDep
 from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
@@ -42,10 +42,25 @@ async def get_channel(channel_id: str, auth: Auth, session: SessionDep) -> Chann
 
 
 @router.patch("/{channel_id}", summary="Update a channel")
-async def update_channel(channel_id: str, body: ChannelUpdate, auth: Auth, session: SessionDep) -> ChannelOut:
-    channel = service.update(await service.get(session, auth, channel_id), body)
+async def update_channel(
+    channel_id: str, body: ChannelUpdate, auth: Auth, session: SessionDep, services: ServicesDep
+) -> ChannelOut:
+    channel = service.update(await service.get(session, auth, channel_id), body, services.providers)
     await session.flush()
     return ChannelOut.of(channel)
+
+
+@router.post(
+    "/{channel_id}/check",
+    summary="Check a channel's provider credentials",
+    description="Calls the provider now. `credentials_rejected` marks the channel; `ok` clears that "
+    "mark; `unreachable` changes nothing.",
+)
+async def check_channel(
+    channel_id: str, auth: Auth, session: SessionDep, services: ServicesDep
+) -> ChannelCheckOut:
+    channel = await service.get(session, auth, channel_id)
+    return await service.check(channel, services.providers, services.settings.provider_timeout_seconds)
 
 
 @router.delete("/{channel_id}", status_code=204, summary="Delete a channel")

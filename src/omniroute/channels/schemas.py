@@ -71,3 +71,17 @@ class ChannelOut(BaseModel):
             config=mask_config(channel.config or {}),
             created_at=channel.created_at,
         )
+
+
+CheckResult = Literal["ok", "credentials_rejected", "unreachable", "error"]
+
+
+class ChannelCheckOut(BaseModel):
+    """What ``POST /v1/channels/{id}/check`` found. ``unreachable`` leaves the channel's
+    status alone: a network problem says nothing about the credentials."""
+
+    object: Literal["channel_check"] = "channel_check"
+    result: CheckResult
+    message: str | None
+    provider_code: int | str | None
+    channel: ChannelOut

@@ -1,15 +1,22 @@
+import asyncio
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelStatus, ChannelType
-from omniroute.channels.schemas import ChannelCreate, ChannelUpdate
+from omniroute.channels.schemas import ChannelCheckOut, ChannelCreate, ChannelOut, ChannelUpdate, CheckResult
 from omniroute.core.errors import InvalidRequestError, PolicyError, not_found
 from omniroute.core.ids import new_id
 from omniroute.core.phone import to_e164
 from omniroute.core.tenancy import Mode, Tenant
 from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier, QualityRating
+from omniroute.providers.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderOutcomeUnknown,
+    ProviderTransientError,
+)
 from omniroute.providers.registry import SANDBOX, ProviderRegistry
 from omniroute.workspaces.auth import AuthContext
 
@@ -106,6 +113,7 @@ async def create(
             f"Available: {', '.join(providers.providers_for(body.type))}.",
             param="provider",
         )
+    config = providers.validate_config(body.provider, body.config)
     address = body.address or (SANDBOX_ADDRESSES[body.type] if body.provider == SANDBOX else None)
     if address is None:
         raise InvalidRequestError(
@@ -120,18 +128,49 @@ async def create(
         name=body.name,
         provider=body.provider,
         address=address,
-        config=body.config,
+        config=config,
     )
     session.add(channel)
     await session.flush()
     return channel
 
 
-def update(channel: Channel, body: ChannelUpdate) -> Channel:
+def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegistry) -> Channel:
     if body.name is not None:
         channel.name = body.name
     if body.status is not None:
         channel.status = ChannelStatus(body.status)
     if body.config is not None:
-        channel.config = {**(channel.config or {}), **body.config}
+        channel.config = providers.validate_config(
+            channel.provider, {**(channel.config or {}), **body.config}
+        )
     return channel
+
+
+async def check(channel: Channel, providers: ProviderRegistry, within: float) -> ChannelCheckOut:
+    """Ask the provider whether the channel's credentials work. Rejected credentials
+    mark the channel; working ones clear that mark; an unreachable provider changes nothing."""
+    try:
+        await asyncio.wait_for(providers.for_channel(channel).check(), within)
+    except ProviderAuthError as error:
+        channel.status = ChannelStatus.CREDENTIALS_REJECTED
+        return _check_out(channel, "credentials_rejected", error)
+    except (ProviderTransientError, ProviderOutcomeUnknown, TimeoutError) as error:
+        return _check_out(channel, "unreachable", error)
+    except ProviderError as error:
+        return _check_out(channel, "error", error)
+    if channel.status == ChannelStatus.CREDENTIALS_REJECTED:
+        channel.status = ChannelStatus.ACTIVE
+    return _check_out(channel, "ok", None)
+
+
+def _check_out(channel: Channel, result: CheckResult, error: Exception | None) -> ChannelCheckOut:
+    if isinstance(error, ProviderError):
+        message: str | None = error.message
+        provider_code = error.provider_code
+    else:
+        message = "No answer from the provider in time." if error is not None else None
+        provider_code = None
+    return ChannelCheckOut(
+        result=result, message=message, provider_code=provider_code, channel=ChannelOut.of(channel)
+    )

@@ -4,15 +4,24 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelType
+from omniroute.channels.schemas import ChannelOut
 from omniroute.contacts import service as contacts
 from omniroute.conversations import service as conversations
 from omniroute.core.errors import InvalidRequestError
 from omniroute.core.ids import new_id
 from omniroute.core.phone import to_e164
-from omniroute.core.tenancy import Mode
+from omniroute.core.tenancy import Mode, TenantRef
+from omniroute.events import service as events
+from omniroute.events.types import EventType
 from omniroute.messages import service as messages
 from omniroute.messages.models import Direction, Message, MessageKind, MessageStatus, MessageStatusChange
-from omniroute.providers.events import InboundMessage, ProviderEvent, StatusUpdate, TemplateReview
+from omniroute.providers.events import (
+    ChannelQualityUpdate,
+    InboundMessage,
+    ProviderEvent,
+    StatusUpdate,
+    TemplateReview,
+)
 from omniroute.templates import service as templates
 
 log = logging.getLogger(__name__)
@@ -26,8 +35,26 @@ async def apply_event(session: AsyncSession, channel: Channel, event: ProviderEv
             await record_inbound(session, channel, event)
         case TemplateReview():
             await templates.apply_review(session, channel, event)
+        case ChannelQualityUpdate():
+            apply_channel_quality(session, channel, event)
         case _:
             log.info("provider event %s on %s changes no state: %s", event.type, channel.id, event)
+
+
+def apply_channel_quality(session: AsyncSession, channel: Channel, update: ChannelQualityUpdate) -> None:
+    """The number's quality rating or messaging tier changed; what the update leaves out stays."""
+    if update.quality_rating is not None:
+        channel.quality_rating = update.quality_rating
+    if update.messaging_tier is not None:
+        channel.messaging_tier = update.messaging_tier
+    events.record(
+        session,
+        TenantRef(channel.workspace_id, Mode(channel.mode)),
+        EventType.CHANNEL_QUALITY_UPDATED,
+        {"event": update.event, "channel": ChannelOut.of(channel).model_dump(mode="json")},
+        at=update.timestamp,
+        channel_id=channel.id,
+    )
 
 
 async def apply_status(session: AsyncSession, channel: Channel, update: StatusUpdate) -> Message | None:

@@ -3,15 +3,17 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import or_
 
+from omniroute.channels.models import Channel, ChannelType
 from omniroute.contacts.models import Contact
 from omniroute.core.deps import SessionDep
-from omniroute.core.errors import not_found
+from omniroute.core.errors import InvalidRequestError, ProviderFailure, not_found
 from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.messages import service
 from omniroute.messages.models import Direction, Message, MessageStatus
 from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
-from omniroute.services import wake_workers_after_commit
+from omniroute.providers.errors import ProviderError
+from omniroute.services import ServicesDep, wake_workers_after_commit
 from omniroute.workspaces.auth import Auth
 
 router = api_router(prefix="/messages", tags=["messages"])
@@ -59,6 +61,34 @@ async def list_messages(
         statement = statement.where(Message.reference == reference)
     rows, has_more, cursor = await paginate(session, statement, Message.id, page)
     return Page(data=[service.to_out(m) for m in rows], has_more=has_more, next_cursor=cursor)
+
+
+@router.post(
+    "/{message_id}/read",
+    summary="Mark an inbound WhatsApp message as read",
+    description="Shows the customer their message was read (blue ticks), now.",
+)
+async def mark_read(message_id: str, auth: Auth, session: SessionDep, services: ServicesDep) -> MessageOut:
+    message = await session.scalar(service.scoped(auth).where(Message.id == message_id))
+    if message is None:
+        raise not_found("message", message_id)
+    channel = await session.get(Channel, message.channel_id)
+    assert channel is not None
+    if message.direction != Direction.INBOUND or channel.type != ChannelType.WHATSAPP:
+        raise InvalidRequestError(
+            "message_not_inbound",
+            "Only a message a customer sent on WhatsApp can be marked as read.",
+            param="message_id",
+        )
+    try:
+        await services.providers.whatsapp(channel).mark_read(str(message.provider_message_id))
+    except ProviderError as error:
+        raise ProviderFailure(
+            error.code,
+            f"The provider refused the read receipt: {error.message}",
+            details={"provider_code": error.provider_code},
+        ) from error
+    return service.to_out(message)
 
 
 @router.get("/{message_id}", summary="Fetch a message with its status history")

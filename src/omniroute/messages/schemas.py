@@ -26,6 +26,9 @@ FREE_FORM_KINDS = (
     "contacts",
 )
 CONTENT_KINDS = (*FREE_FORM_KINDS, "template")
+INBOUND_ONLY_KINDS = ("button", "order", "system", "unsupported")
+"""Kinds only customers send: a template's quick-reply button, a catalog order, a
+system notice (number changed), a message WhatsApp could not show us."""
 
 
 class Strict(BaseModel):
@@ -38,10 +41,10 @@ class TextContent(Strict):
 
 
 class MediaContent(Strict):
+    """Audio and stickers: a link or an uploaded media id, no caption."""
+
     link: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
     media_id: str | None = Field(default=None, min_length=1, max_length=128)
-    caption: str | None = Field(default=None, max_length=1024)
-    filename: str | None = Field(default=None, max_length=255)
 
     @model_validator(mode="after")
     def _one_source(self) -> "MediaContent":
@@ -50,6 +53,16 @@ class MediaContent(Strict):
                 "media_source", "give exactly one of 'link' or 'media_id'", {"code": "parameter_invalid"}
             )
         return self
+
+
+class CaptionedMedia(MediaContent):
+    """Images and videos."""
+
+    caption: str | None = Field(default=None, max_length=1024)
+
+
+class DocumentContent(CaptionedMedia):
+    filename: str | None = Field(default=None, max_length=255)
 
 
 class InteractiveContent(BaseModel):
@@ -72,6 +85,26 @@ class LocationContent(Strict):
     longitude: float = Field(ge=-180, le=180)
     name: str | None = Field(default=None, max_length=1000)
     address: str | None = Field(default=None, max_length=1000)
+
+
+class ContactName(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    formatted_name: str = Field(min_length=1, max_length=1000)
+
+
+class ContactCard(BaseModel):
+    """A contact card in Meta's shape (``name``, ``phones``, ``emails``, ``org``, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: ContactName
+    phones: list[dict[str, Any]] | None = None
+    emails: list[dict[str, Any]] | None = None
+    addresses: list[dict[str, Any]] | None = None
+    urls: list[dict[str, Any]] | None = None
+    org: dict[str, Any] | None = None
+    birthday: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
 class TemplateRef(Strict):
@@ -108,16 +141,22 @@ class SendMessage(Strict):
     channel_id: str = Field(min_length=1, max_length=40)
     to: str = Field(min_length=1, max_length=320)
     text: TextContent | None = None
-    image: MediaContent | None = None
-    video: MediaContent | None = None
+    image: CaptionedMedia | None = None
+    video: CaptionedMedia | None = None
     audio: MediaContent | None = None
-    document: MediaContent | None = None
+    document: DocumentContent | None = None
     sticker: MediaContent | None = None
     interactive: InteractiveContent | None = None
     reaction: ReactionContent | None = None
     location: LocationContent | None = None
-    contacts: list[dict[str, Any]] | None = Field(default=None, min_length=1)
+    contacts: list[ContactCard] | None = Field(default=None, min_length=1, max_length=257)
     template: TemplateRef | None = None
+    reply_to: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Quote an earlier message of this conversation (our id or the provider's).",
+    )
     fallback: Fallback | None = None
     metadata: dict[str, Any] | None = Field(default=None, description="Echoed in events.")
     reference: str | None = Field(default=None, max_length=200)
@@ -136,6 +175,12 @@ class SendMessage(Strict):
                     "param": "text" if not given else given[1],
                 },
             )
+        if self.reply_to is not None and self.template is not None:
+            raise PydanticCustomError(
+                "reply_to_template",
+                "'reply_to' quotes a message in a session reply; it cannot be used with a template.",
+                {"code": "parameter_invalid", "param": "reply_to"},
+            )
         return self
 
     @property
@@ -143,13 +188,19 @@ class SendMessage(Strict):
         return next(kind for kind in CONTENT_KINDS if getattr(self, kind) is not None)
 
     def content(self) -> dict[str, Any] | None:
+        """The content as stored; a ``reply_to`` rides along with it."""
         if self.content_type == "template":
             return None
         value = getattr(self, self.content_type)
+        content: dict[str, Any]
         if isinstance(value, list):
-            return {"contacts": value}
-        assert isinstance(value, BaseModel)
-        return value.model_dump(exclude_none=True)
+            content = {"contacts": [card.model_dump(exclude_none=True) for card in value]}
+        else:
+            assert isinstance(value, BaseModel)
+            content = value.model_dump(exclude_none=True)
+        if self.reply_to is not None:
+            content["reply_to"] = self.reply_to
+        return content
 
 
 class StatusChangeOut(BaseModel):
@@ -190,6 +241,10 @@ class MessageOut(BaseModel):
     location: dict[str, Any] | None = None
     contacts: list[dict[str, Any]] | None = None
     template: dict[str, Any] | None = None
+    button: dict[str, Any] | None = None
+    order: dict[str, Any] | None = None
+    system: dict[str, Any] | None = None
+    unsupported: dict[str, Any] | None = None
     fallback_used: Literal["template", "channel"] | None
     error: MessageError | None
     pricing: dict[str, Any] | None
@@ -205,7 +260,7 @@ class MessageOut(BaseModel):
     @model_serializer(mode="wrap")
     def _drop_absent_content(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        for kind in CONTENT_KINDS:
+        for kind in (*CONTENT_KINDS, *INBOUND_ONLY_KINDS):
             if data.get(kind) is None and kind != self.type:
                 data.pop(kind, None)
         if self.status_history is None:

@@ -8,11 +8,14 @@ back-off, ``FINAL`` codes fail the message at once and keep Meta's code as
 from dataclasses import dataclass
 from enum import StrEnum
 
+from omniroute.policy.limits import PAIR_RATE_INTERVAL
+
 
 class RetryClass(StrEnum):
     RETRY = "retry"  # transient: back off and try again
     LATER = "later"  # Meta asks for a long pause before trying again
     FINAL = "final"  # never retry
+    AUTH = "auth"  # final, and the channel's credentials need operator action
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ RE_ENGAGEMENT = 131047
 UNDELIVERABLE = 131026
 PAIR_RATE_LIMIT = 131056
 THROUGHPUT_LIMIT = 130429
+APP_RATE_LIMIT = 4
+WABA_RATE_LIMIT = 80007
 TEMPLATE_PARAM_COUNT = 132000
 TEMPLATE_MISSING = 132001
 
@@ -55,12 +60,42 @@ META_ERRORS: dict[int, MetaError] = {
         MetaError(132016, "template disabled", RetryClass.FINAL, "template_disabled"),
         MetaError(133010, "phone number not registered", RetryClass.FINAL, "channel_unavailable"),
         MetaError(100, "invalid parameter", RetryClass.FINAL, "provider_rejected"),
-        MetaError(190, "access token expired", RetryClass.FINAL, "channel_unavailable"),
+        MetaError(190, "access token expired or invalid", RetryClass.AUTH, "channel_unavailable"),
+        MetaError(10, "permission denied", RetryClass.AUTH, "channel_unavailable"),
+        MetaError(200, "permission not granted to the app", RetryClass.AUTH, "channel_unavailable"),
         MetaError(4, "app rate limit", RetryClass.RETRY, "provider_rate_limited"),
         MetaError(80007, "WABA rate limit", RetryClass.RETRY, "provider_rate_limited"),
         MetaError(368, "temporarily blocked for policy violation", RetryClass.FINAL, "channel_unavailable"),
+        MetaError(1, "unknown API error", RetryClass.RETRY, "provider_unavailable"),
+        MetaError(2, "API service temporarily unavailable", RetryClass.RETRY, "provider_unavailable"),
+        MetaError(131000, "something went wrong at Meta", RetryClass.RETRY, "provider_unavailable"),
+        MetaError(131016, "service overloaded", RetryClass.RETRY, "provider_unavailable"),
+        MetaError(133004, "server temporarily unavailable", RetryClass.RETRY, "provider_unavailable"),
+        MetaError(131008, "required parameter missing", RetryClass.FINAL, "provider_rejected"),
+        MetaError(131009, "parameter value invalid", RetryClass.FINAL, "provider_rejected"),
+        MetaError(131021, "recipient is the sender", RetryClass.FINAL, "invalid_recipient"),
+        MetaError(131031, "business account locked", RetryClass.FINAL, "channel_unavailable"),
+        MetaError(131042, "business payment issue", RetryClass.FINAL, "channel_unavailable"),
+        MetaError(131052, "media download error", RetryClass.FINAL, "media_unavailable"),
+        MetaError(131053, "media upload error", RetryClass.FINAL, "media_unavailable"),
     )
 }
+
+
+PAIR_RATE_RETRY_AFTER = PAIR_RATE_INTERVAL.total_seconds()
+"""After a pair rate limit (131056), wait at least one pair-rate interval."""
+LATER_RETRY_AFTER = 3600.0
+"""After a ``LATER`` code (marketing or spam limit), wait an hour before trying again."""
+SERVER_ERROR = 500
+"""HTTP statuses from here up are Meta's own failures: transient."""
+
+
+def retry_after(error: MetaError) -> float | None:
+    if error.code == PAIR_RATE_LIMIT:
+        return PAIR_RATE_RETRY_AFTER
+    if error.retry is RetryClass.LATER:
+        return LATER_RETRY_AFTER
+    return None
 
 
 def classify(code: int) -> MetaError:

@@ -3,26 +3,41 @@ key never reaches a real network."""
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.config import Settings
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.providers.base import ChannelRef, Provider, WhatsAppProvider
+from omniroute.providers.meta import config as meta_config
+from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_client
 from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxContext
 
 ProviderFactory = Callable[[ChannelRef], Provider]
+ConfigValidator = Callable[[dict[str, Any]], dict[str, Any]]
 
 SANDBOX = "sandbox"
+META = "meta"
 
 
 class ProviderRegistry:
     def __init__(self, settings: Settings, db: Database) -> None:
         sandbox_context = SandboxContext(db=db, settings=settings)
+        self._http = graph_client()
         self._factories: dict[tuple[str, ChannelType], ProviderFactory] = {
             (SANDBOX, channel_type): partial(cls, context=sandbox_context)
             for channel_type, cls in SANDBOX_PROVIDERS.items()
         }
+        self._factories[(META, ChannelType.WHATSAPP)] = partial(
+            MetaWhatsApp, context=MetaContext(http=self._http, db=db)
+        )
+        self._validators: dict[str, ConfigValidator] = {META: meta_config.validate_config}
+
+    def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Check a channel's provider config for shape (422 naming the key otherwise)."""
+        validator = self._validators.get(provider)
+        return validator(config) if validator else config
 
     def supports(self, provider: str, channel_type: ChannelType) -> bool:
         return (provider, channel_type) in self._factories
@@ -50,4 +65,5 @@ class ProviderRegistry:
         return provider
 
     async def close(self) -> None:
-        """Release pooled connections (HTTP adapters keep one client per process)."""
+        """Release pooled connections (HTTP adapters share one client per process)."""
+        await self._http.aclose()

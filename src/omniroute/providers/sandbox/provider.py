@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from omniroute.channels.models import ChannelType
 from omniroute.config import Settings
 from omniroute.contacts import service as contacts
@@ -22,6 +24,7 @@ from omniroute.providers.base import (
     EmailProvider,
     OutboundMessage,
     Provider,
+    ProviderTemplate,
     SendReceipt,
     SmsProvider,
     SubmittedTemplate,
@@ -30,6 +33,7 @@ from omniroute.providers.base import (
     WhatsAppProvider,
 )
 from omniroute.providers.sandbox.simulation import delivery_script, review_template, scenario_for
+from omniroute.templates.models import Template
 from omniroute.workspaces.models import Workspace
 
 EMIT_JOB = "sandbox.emit"
@@ -116,7 +120,15 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
         ).as_dict()
 
     async def submit_template(self, template: TemplateDefinition) -> SubmittedTemplate:
-        provider_template_id = f"sbx_tpl_{secrets.randbelow(10**15):015d}"
+        return await self._review(f"sbx_tpl_{secrets.randbelow(10**15):015d}", template)
+
+    async def edit_template(
+        self, provider_template_id: str, template: TemplateDefinition
+    ) -> SubmittedTemplate:
+        """An edit is reviewed again, like a new submission."""
+        return await self._review(provider_template_id, template)
+
+    async def _review(self, provider_template_id: str, template: TemplateDefinition) -> SubmittedTemplate:
         verdict = review_template(
             {
                 "name": template.name,
@@ -142,6 +154,31 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
 
     async def delete_template(self, name: str, provider_template_id: str | None) -> None:
         """The sandbox keeps no template store of its own beyond omniroute's table."""
+
+    async def list_templates(self) -> list[ProviderTemplate]:
+        """The sandbox's account holds exactly the templates submitted on this channel."""
+        async with self.context.db.sessionmaker() as session:
+            rows = await session.scalars(
+                select(Template).where(
+                    Template.channel_id == self.channel.id, Template.provider_template_id.is_not(None)
+                )
+            )
+            return [
+                ProviderTemplate(
+                    provider_template_id=str(row.provider_template_id),
+                    name=row.name,
+                    language=row.language,
+                    category=row.category,
+                    status=row.status,
+                    components=row.components,
+                    rejection_reason=row.rejection_reason,
+                    quality_score=row.quality_score,
+                )
+                for row in rows
+            ]
+
+    async def mark_read(self, provider_message_id: str) -> None:
+        """The sandbox's simulated customers do not watch for read receipts."""
 
 
 class SandboxSms(_SandboxSender, SmsProvider):

@@ -1,0 +1,88 @@
+import hashlib
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.channels.models import Channel
+from omniroute.core.errors import AuthenticationError, PermissionDeniedError, not_found
+from omniroute.core.ids import new_id
+from omniroute.core.tenancy import Mode
+from omniroute.core.time import utcnow
+from omniroute.hooks.models import ProviderWebhook
+from omniroute.jobs.queue import PRIORITY_HIGH, enqueue
+
+PROCESS_JOB = "hooks.process"
+SIGNATURE_PREFIX = "sha256="
+
+
+async def channel_for_hook(session: AsyncSession, provider: str, channel_id: str) -> Channel:
+    channel = await session.scalar(
+        select(Channel).where(
+            Channel.id == channel_id, Channel.provider == provider, Channel.deleted_at.is_(None)
+        )
+    )
+    if channel is None:
+        raise not_found(f"{provider} channel", channel_id)
+    return channel
+
+
+def verify_subscription(channel: Channel, mode: str | None, token: str | None) -> None:
+    """Meta's handshake: ``hub.mode=subscribe`` and the channel's own verify token."""
+    expected = str((channel.config or {}).get("verify_token", ""))
+    if mode != "subscribe" or not token or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise PermissionDeniedError(
+            "verification_failed",
+            "hub.mode must be 'subscribe' and hub.verify_token must equal the channel's verify_token.",
+            param="hub.verify_token",
+        )
+
+
+def verify_signature(channel: Channel, body: bytes, header: str | None) -> None:
+    """``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app_secret, raw body)>``."""
+    secret = str((channel.config or {}).get("app_secret", ""))
+    expected = SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if (
+        not secret
+        or not header
+        or not hmac.compare_digest(header.strip().lower().encode(), expected.encode())
+    ):
+        raise AuthenticationError(
+            "signature_invalid",
+            "X-Hub-Signature-256 is missing or does not match the body signed with the channel's "
+            "app_secret; nothing was stored.",
+            param="X-Hub-Signature-256",
+        )
+
+
+async def receive(session: AsyncSession, channel: Channel, body: bytes) -> bool:
+    """Store the delivery and queue its processing. False if it is a duplicate."""
+    content_hash = hashlib.sha256(body).hexdigest()
+    duplicate = await session.scalar(
+        select(ProviderWebhook.id).where(
+            ProviderWebhook.channel_id == channel.id, ProviderWebhook.content_hash == content_hash
+        )
+    )
+    if duplicate is not None:
+        return False
+    webhook = ProviderWebhook(
+        id=new_id("whk"),
+        workspace_id=channel.workspace_id,
+        mode=channel.mode,
+        channel_id=channel.id,
+        provider=channel.provider,
+        body=body,
+        content_hash=content_hash,
+        received_at=utcnow(),
+    )
+    session.add(webhook)
+    enqueue(
+        session,
+        PROCESS_JOB,
+        {"webhook_id": webhook.id},
+        priority=PRIORITY_HIGH,
+        workspace_id=channel.workspace_id,
+        mode=Mode(channel.mode),
+    )
+    await session.flush()
+    return True

@@ -1,0 +1,64 @@
+"""Applies stored provider webhooks after the response was sent."""
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.channels.models import Channel
+from omniroute.core.time import utcnow
+from omniroute.hooks.models import ProviderWebhook
+from omniroute.hooks.service import PROCESS_JOB
+from omniroute.ingest.service import apply_event
+from omniroute.jobs.registry import JobContext, task
+from omniroute.providers.meta import webhook
+
+log = logging.getLogger(__name__)
+
+
+@task(PROCESS_JOB)
+async def process(ctx: JobContext, payload: dict[str, Any]) -> None:
+    async with ctx.db.transaction() as session:
+        row = await session.get(ProviderWebhook, payload["webhook_id"], with_for_update=True)
+        if row is None or row.processed_at is not None:
+            return
+        row.processed_at = utcnow()
+        channel = await session.get(Channel, row.channel_id)
+        try:
+            body = json.loads(row.body)
+            if not isinstance(body, dict):
+                raise ValueError("the body is not a JSON object")
+        except ValueError as exc:
+            row.error = f"unreadable body: {exc}"
+            log.warning("webhook %s on %s: %s", row.id, row.channel_id, row.error)
+            return
+        if channel is None:
+            return
+        for item in webhook.parse(body):
+            target = await _channel_of(session, channel, item.phone_number_id)
+            if target is None:
+                log.warning(
+                    "webhook %s: no meta channel of this workspace has phone_number_id %s; skipped %s",
+                    row.id,
+                    item.phone_number_id,
+                    item.event.type,
+                )
+                continue
+            await apply_event(session, target, item.event)
+
+
+async def _channel_of(session: AsyncSession, channel: Channel, phone_number_id: str | None) -> Channel | None:
+    """Meta sends every number of an app to one callback URL: route by the number's id."""
+    if phone_number_id is None or (channel.config or {}).get("phone_number_id") == phone_number_id:
+        return channel
+    siblings = await session.scalars(
+        select(Channel).where(
+            Channel.workspace_id == channel.workspace_id,
+            Channel.mode == channel.mode,
+            Channel.provider == channel.provider,
+            Channel.deleted_at.is_(None),
+        )
+    )
+    return next((c for c in siblings if (c.config or {}).get("phone_number_id") == phone_number_id), None)

@@ -1,0 +1,48 @@
+"""A ``meta`` channel's configuration: checked for shape when stored, credentials
+checked later (``POST /v1/channels/{id}/check`` or the first send)."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omniroute.core.errors import InvalidRequestError
+
+DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v23.0"
+"""The Graph API version used when a channel does not pin one."""
+
+_GRAPH_ID = r"^[A-Za-z0-9_.-]+$"  # goes into URL paths: no slashes or query characters
+
+
+class MetaConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phone_number_id: str = Field(min_length=1, max_length=64, pattern=_GRAPH_ID)
+    waba_id: str = Field(min_length=1, max_length=64, pattern=_GRAPH_ID)
+    access_token: str = Field(min_length=1, max_length=4096)
+    app_secret: str = Field(min_length=1, max_length=256)
+    verify_token: str = Field(min_length=1, max_length=256)
+    graph_base_url: str = Field(default=DEFAULT_GRAPH_BASE_URL, pattern=r"^https?://[^?#]+$", max_length=500)
+    api_version: str = Field(default=DEFAULT_API_VERSION, pattern=r"^v\d+\.\d+$")
+
+    def url(self, path: str) -> str:
+        return f"{self.graph_base_url.rstrip('/')}/{self.api_version}/{path}"
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as given, once its shape is right; a 422 naming the first bad key otherwise."""
+    try:
+        MetaConfig.model_validate(config)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        if first["type"] == "missing":
+            raise InvalidRequestError(
+                "parameter_missing",
+                f"'config.{field}' is required for a meta channel.",
+                param=f"config.{field}",
+            ) from exc
+        raise InvalidRequestError(
+            "parameter_invalid", f"config.{field}: {first['msg']}.", param=f"config.{field}"
+        ) from exc
+    return config

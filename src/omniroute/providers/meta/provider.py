@@ -1,0 +1,150 @@
+"""The Graph API adapter: one instance per channel, one shared ``httpx.AsyncClient``
+per process (owned by the provider registry)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from omniroute.core.db import Database
+from omniroute.messages.models import Message
+from omniroute.policy.templates import TemplateStatus
+from omniroute.providers.base import (
+    ChannelRef,
+    OutboundMessage,
+    ProviderTemplate,
+    SendReceipt,
+    SubmittedTemplate,
+    TemplateDefinition,
+    WhatsAppProvider,
+)
+from omniroute.providers.errors import ProviderOutcomeUnknown, ProviderRejected
+from omniroute.providers.meta import wire
+from omniroute.providers.meta.config import MetaConfig
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+"""Below ``provider_timeout_seconds`` (15 s), so the adapter, not the dispatcher's
+bound, decides whether a slow call was sent."""
+POOL_TIMEOUT = 5.0
+MAX_CONNECTIONS = 100
+TEMPLATES_PAGE_SIZE = 100
+
+
+def graph_client() -> httpx.AsyncClient:
+    """The process's one Graph API client: pooled connections, explicit timeouts."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT, pool=POOL_TIMEOUT),
+        limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS // 5),
+        follow_redirects=False,
+    )
+
+
+@dataclass(frozen=True)
+class MetaContext:
+    http: httpx.AsyncClient
+    db: Database
+
+
+class MetaWhatsApp(WhatsAppProvider):
+    name = "meta"
+
+    def __init__(self, channel: ChannelRef, context: MetaContext) -> None:
+        super().__init__(channel)
+        self.context = context
+        self.config = MetaConfig.model_validate(channel.config)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = await self.context.http.request(
+                method,
+                self.config.url(path),
+                headers={"Authorization": f"Bearer {self.config.access_token}"},
+                **kwargs,
+            )
+        except httpx.TransportError as exc:
+            raise wire.error_from_transport(exc) from exc
+        try:
+            body = response.json()
+        except ValueError as exc:
+            if response.is_success:
+                raise ProviderOutcomeUnknown(
+                    f"Meta answered HTTP {response.status_code} with a body that is not JSON."
+                ) from exc
+            raise wire.error_from_response(response.status_code, None) from exc
+        if not response.is_success:
+            raise wire.error_from_response(response.status_code, body)
+        return body if isinstance(body, dict) else {}
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        references = await self._wamids(wire.referenced_ids(message))
+        body = await self._call(
+            "POST", f"{self.config.phone_number_id}/messages", json=wire.message_payload(message, references)
+        )
+        return wire.send_receipt(body)
+
+    async def _wamids(self, message_ids: list[str]) -> dict[str, str]:
+        """Meta knows messages by its own ids: look ours up on this channel."""
+        if not message_ids:
+            return {}
+        async with self.context.db.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Message.id, Message.provider_message_id).where(
+                        Message.channel_id == self.channel.id, Message.id.in_(message_ids)
+                    )
+                )
+            ).all()
+        found = {row.id: row.provider_message_id for row in rows if row.provider_message_id}
+        missing = sorted(set(message_ids) - set(found))
+        if missing:
+            raise ProviderRejected(
+                f"Message {missing[0]} has no WhatsApp id on this channel, so it cannot be replied or reacted to.",
+                code="reference_not_found",
+            )
+        return found
+
+    async def check(self) -> None:
+        await self._call("GET", self.config.phone_number_id, params={"fields": "id,display_phone_number"})
+
+    async def mark_read(self, provider_message_id: str) -> None:
+        await self._call(
+            "POST",
+            f"{self.config.phone_number_id}/messages",
+            json=wire.mark_read_payload(provider_message_id),
+        )
+
+    async def submit_template(self, template: TemplateDefinition) -> SubmittedTemplate:
+        body = await self._call(
+            "POST", f"{self.config.waba_id}/message_templates", json=wire.template_payload(template)
+        )
+        return SubmittedTemplate(
+            provider_template_id=str(body["id"]),
+            status=str(body.get("status") or TemplateStatus.PENDING.value),
+            category=str(body.get("category") or template.category),
+        )
+
+    async def edit_template(
+        self, provider_template_id: str, template: TemplateDefinition
+    ) -> SubmittedTemplate:
+        """Only the components are sent: Meta refuses a category on an approved template."""
+        await self._call("POST", provider_template_id, json={"components": template.components})
+        return SubmittedTemplate(provider_template_id, TemplateStatus.PENDING.value, template.category)
+
+    async def delete_template(self, name: str, provider_template_id: str | None) -> None:
+        params = {"name": name}
+        if provider_template_id:
+            params["hsm_id"] = provider_template_id
+        await self._call("DELETE", f"{self.config.waba_id}/message_templates", params=params)
+
+    async def list_templates(self) -> list[ProviderTemplate]:
+        templates: list[ProviderTemplate] = []
+        params = {"fields": wire.TEMPLATE_FIELDS, "limit": str(TEMPLATES_PAGE_SIZE)}
+        while True:
+            body = await self._call("GET", f"{self.config.waba_id}/message_templates", params=params)
+            templates.extend(wire.provider_template(item) for item in body.get("data") or [])
+            after = wire.next_cursor(body)
+            if after is None:
+                return templates
+            params = {**params, "after": after}
