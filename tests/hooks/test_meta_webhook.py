@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from omniroute.core.db import Database
+from omniroute.core.phone import region_of
 from omniroute.events.models import Event
 from omniroute.hooks.models import ProviderWebhook
+from omniroute.policy.pricing import PricingCategory, rate
 from tests.conftest import Tenant, assert_error, eventually, ts
 from tests.providers.meta import payloads as p
 from tests.providers.meta.live import VERIFY_TOKEN, MetaChannel, create_meta_channel, sign
@@ -357,12 +359,18 @@ async def test_statuses_carry_our_id_pricing_and_never_go_backwards(meta: MetaCh
     read_payload = p.status_payload("read", wamid="wamid.OUT1", ours=message_id)
     delivered = p.status_payload("delivered", wamid="wamid.OUT1", ours=message_id, pricing=p.PRICING)
     assert (await meta.deliver(read_payload)).status_code == 200
+    await all_processed(db, meta.id, 2)
     assert (await meta.deliver(delivered)).status_code == 200
     await all_processed(db, meta.id, 3)
     sent = await message(meta, message_id)
     assert sent["status"] == "read"
     assert sent["provider_message_id"] == "wamid.OUT1"
-    assert sent["pricing"] == {**p.PRICING, "conversation": p.CONVERSATION}
+    amount, currency = rate(region_of(CUSTOMER), PricingCategory.UTILITY, datetime.now(UTC).date())
+    assert sent["pricing"] == {
+        **p.PRICING,
+        "conversation": p.CONVERSATION,
+        "cost": {"amount": str(amount), "currency": currency},
+    }
     statuses = [change["status"] for change in sent["status_history"]]
     assert statuses[-1] == "read" and "delivered" not in statuses
 

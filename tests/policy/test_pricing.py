@@ -101,3 +101,21 @@ def test_every_rate_card_row_is_well_formed() -> None:
         assert row.amount >= 0
         assert len(row.currency) == 3
     assert {r.category for r in rows if r.market == "*"} >= {"marketing", "utility", "authentication"}
+
+
+def test_a_providers_own_pricing_is_kept_and_gets_the_rate_cards_cost() -> None:
+    reported = {"billable": True, "pricing_model": "PMP", "category": "marketing", "type": "regular"}
+    completed = pricing.with_cost(reported, market="NG", at=AT)
+    assert completed == {**reported, "cost": {"amount": "0.0516", "currency": "USD"}}
+
+
+def test_non_billable_provider_pricing_costs_nothing() -> None:
+    reported = {"billable": False, "category": "service", "type": "free_customer_service"}
+    assert pricing.with_cost(reported, market="NG", at=AT)["cost"] == {"amount": "0", "currency": "USD"}
+
+
+def test_a_provider_cost_or_unknown_category_is_left_as_reported() -> None:
+    priced = {"billable": True, "category": "marketing", "cost": {"amount": "1", "currency": "EUR"}}
+    unknown = {"billable": True, "category": "something_new"}
+    assert pricing.with_cost(priced, market="NG", at=AT) == priced
+    assert pricing.with_cost(unknown, market="NG", at=AT) == unknown

@@ -9,12 +9,13 @@ from omniroute.contacts import service as contacts
 from omniroute.conversations import service as conversations
 from omniroute.core.errors import InvalidRequestError
 from omniroute.core.ids import new_id
-from omniroute.core.phone import to_e164
+from omniroute.core.phone import region_of, to_e164
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.events import service as events
 from omniroute.events.types import EventType
 from omniroute.messages import service as messages
 from omniroute.messages.models import Direction, Message, MessageKind, MessageStatus, MessageStatusChange
+from omniroute.policy import pricing
 from omniroute.providers.events import (
     ChannelQualityUpdate,
     InboundMessage,
@@ -76,7 +77,9 @@ async def apply_status(session: AsyncSession, channel: Channel, update: StatusUp
         message.outcome_unknown_since = None
         message.provider_call_started_at = None
     if update.pricing and (message.pricing is None or update.status == "delivered"):
-        message.pricing = update.pricing
+        message.pricing = pricing.with_cost(
+            update.pricing, market=region_of(message.recipient), at=update.timestamp
+        )
     status = MessageStatus(update.status)
     if status is MessageStatus.FAILED:
         error = update.error

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from omniroute.policy.templates import TemplateCategory
 
@@ -111,3 +112,18 @@ def price_message(
         return Price(category, PricingType.FREE_CUSTOMER_SERVICE, False, Decimal("0"), "USD")
     amount, currency = rate(market, category, at.date())
     return Price(category, PricingType.REGULAR, True, amount, currency)
+
+
+def with_cost(reported: dict[str, Any], *, market: str | None, at: datetime) -> dict[str, Any]:
+    """Complete a provider's own pricing object (Meta's ``billable``/``category``/``type``,
+    the truth about what is charged) with the rate card's estimate of the amount."""
+    if "cost" in reported:
+        return reported
+    try:
+        category = PricingCategory(str(reported.get("category", "")).lower())
+    except ValueError:
+        return reported
+    amount, currency = (
+        rate(market, category, at.date()) if reported.get("billable") else (Decimal("0"), "USD")
+    )
+    return {**reported, "cost": {"amount": str(amount), "currency": currency}}
