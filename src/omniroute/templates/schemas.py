@@ -58,6 +58,8 @@ class LintOut(BaseModel):
     valid: bool
     issues: list[LintIssueOut]
     suggested_category: str | None
+    category_reason: str | None = None
+    """The sentence that made lint suggest ``suggested_category``."""
 
 
 class StatusChangeOut(BaseModel):
