@@ -275,7 +275,12 @@ def test_lint_survives_any_json_shape() -> None:
         {},
         {"components": "BODY"},
         {"components": [None, 3]},
-        {"name": 7, "components": [{"type": 1}]},
+        {
+            "name": 7,
+            "language": ["en"],
+            "category": {},
+            "components": [{"type": 1}, {"type": "BUTTONS", "buttons": "x"}],
+        },
     ):
         result = lint(junk)
         assert not result.valid

@@ -1,17 +1,10 @@
 """Lint on submission (POST /v1/channels/{id}/templates): errors refuse the template with
 422 ``template_invalid`` and the issues; warnings never block."""
 
-import json
-from pathlib import Path
 from typing import Any
 
 from tests.conftest import Tenant, assert_error
-
-CORPUS = Path(__file__).parent / "corpus"
-
-
-def corpus_template(slug: str) -> dict[str, Any]:
-    return dict(json.loads((CORPUS / f"{slug}.json").read_text(encoding="utf-8"))["template"])
+from tests.templates.lint_corpus import corpus_template
 
 
 async def submit(tenant: Tenant, template: dict[str, Any]) -> Any:

@@ -9,13 +9,9 @@ from typing import Any
 from typer.testing import CliRunner
 
 from omniroute.cli import app
+from tests.templates.lint_corpus import corpus_template
 
-CORPUS = Path(__file__).parent / "corpus"
 runner = CliRunner()
-
-
-def corpus_template(slug: str) -> dict[str, Any]:
-    return dict(json.loads((CORPUS / f"{slug}.json").read_text(encoding="utf-8"))["template"])
 
 
 def write(tmp_path: Path, content: Any) -> Path:

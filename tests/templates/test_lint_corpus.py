@@ -1,22 +1,13 @@
-"""The lint corpus (tests/templates/corpus/*.json): Meta's documented examples of every
-component kind lint clean, and every rule has templates that break it.
+"""The lint corpus: Meta's documented examples of every component kind lint clean, and
+every rule has templates that break it (see tests/templates/lint_corpus.py)."""
 
-Each case file holds a ``description``, the ``template`` as our API takes it and the
-``expected`` result: ``valid``, the set of error codes, the set of warning codes and the
-``suggested_category``. ``"http": false`` marks the few cases the API's request schema
-already refuses (422 naming the field) before lint runs."""
-
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from omniroute.templates.lint import lint
 from tests.conftest import Tenant
-
-CORPUS = Path(__file__).parent / "corpus"
-CASES = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(CORPUS.glob("*.json"))}
+from tests.templates.lint_corpus import CASES
 
 
 def summary(valid: bool, issues: list[dict[str, Any]], suggested_category: str | None) -> dict[str, Any]:

@@ -162,7 +162,7 @@ class _Linter:
             self.error(
                 "name_too_long", "name", f"Template names are at most {rules.NAME_MAX_LENGTH} characters."
             )
-        if template.get("language") not in rules.LANGUAGES:
+        if _text(template.get("language")) not in rules.LANGUAGES:
             self.error(
                 "language_unsupported",
                 "language",
@@ -500,7 +500,14 @@ class _Linter:
                 "limited_time_offer",
                 "limited_time_offer.has_expiration is true or false.",
             )
-        kinds = {_upper(b.get("type")) for c in buttons for b in _dicts(c.get("buttons"))}
+        order = [_upper(b.get("type")) for c in buttons for b in _dicts(c.get("buttons"))]
+        kinds = set(order)
+        if "COPY_CODE" in kinds and order[0] != "COPY_CODE":
+            self.error(
+                "offer_copy_code_not_first",
+                "buttons",
+                "In a limited-time offer the copy-code button comes first: move it before the other buttons.",
+            )
         if "URL" not in kinds:
             self.error(
                 "offer_url_button_missing",

@@ -30,7 +30,7 @@ class TemplateCreate(BaseModel):
     components: list[TemplateComponent] = Field(min_length=1)
     parameter_format: Literal["POSITIONAL", "NAMED"] | None = None
 
-    @field_validator("category", mode="before")
+    @field_validator("category", "parameter_format", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value

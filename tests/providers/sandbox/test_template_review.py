@@ -2,21 +2,12 @@
 rejects with Meta's rejection reason, rejects promotional UTILITY templates as
 PROMOTIONAL with MARKETING suggested, and approves everything else."""
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from omniroute.policy.templates import RejectionReason, TemplateStatus
 from omniroute.providers.sandbox.simulation import Verdict, review_template
-
-CORPUS = Path(__file__).parents[2] / "templates" / "corpus"
-CASES = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(CORPUS.glob("*.json"))}
-
-
-def template(slug: str) -> dict[str, Any]:
-    return dict(CASES[slug]["template"])
+from tests.templates.lint_corpus import CASES
+from tests.templates.lint_corpus import corpus_template as template
 
 
 def test_a_format_error_is_rejected_as_invalid_format() -> None:
@@ -26,7 +17,7 @@ def test_a_format_error_is_rejected_as_invalid_format() -> None:
 
 
 def test_a_component_of_the_wrong_category_is_rejected_as_incorrect_category() -> None:
-    verdict = review_template(template("carousel_in_utility"))
+    verdict = review_template(template("offer_in_utility"))
     assert (verdict.status, verdict.reason) == (TemplateStatus.REJECTED, "INCORRECT_CATEGORY")
 
 
