@@ -109,6 +109,7 @@ class _Linter:
 
     def run(self, template: dict[str, Any]) -> None:
         self.identity(template)
+        declared = _upper(template.get("parameter_format"))
         category = _upper(template.get("category"))
         raw = template.get("components")
         components = _dicts(raw)
@@ -142,6 +143,7 @@ class _Linter:
             self.authentication(by_type)
             return
         self.content(by_type)
+        self.parameter_format(declared)
         if category == TemplateCategory.UTILITY:
             self.scan_wording(components, rules.PROMOTIONAL_CONTENT, TemplateCategory.MARKETING)
         if (
@@ -203,6 +205,25 @@ class _Linter:
                 "body",
                 "Use either numbered variables ({{1}}, {{2}}) or named ones ({{first_name}}) in the whole "
                 "template, not both.",
+            )
+
+    def parameter_format(self, declared: str) -> None:
+        """``parameter_format``, when given, must match the variables the template uses."""
+        if not declared:
+            return
+        if declared not in ("POSITIONAL", "NAMED"):
+            self.error(
+                "parameter_format_invalid", "parameter_format", "parameter_format is POSITIONAL or NAMED."
+            )
+            return
+        numbered = any(POSITIONAL_VARIABLE.match(name) for name in self.variables)
+        named = any(map(is_named, self.variables))
+        if (declared == "NAMED" and numbered) or (declared == "POSITIONAL" and named):
+            self.error(
+                "parameter_format_mismatch",
+                "parameter_format",
+                f"parameter_format is {declared} but the template uses "
+                f"{'numbered' if numbered else 'named'} variables: make them agree.",
             )
 
     def variables_of(self, component: dict[str, Any], where: str, kind: str, text: str) -> list[str]:

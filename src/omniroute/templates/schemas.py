@@ -36,12 +36,16 @@ class TemplateCreate(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
     def definition(self) -> dict[str, Any]:
-        return {
+        """The template in Meta's shape (``parameter_format`` only when given)."""
+        definition: dict[str, Any] = {
             "name": self.name,
             "language": self.language,
             "category": self.category.value,
             "components": self.component_dicts(),
         }
+        if self.parameter_format is not None:
+            definition["parameter_format"] = self.parameter_format
+        return definition
 
     def component_dicts(self) -> list[dict[str, Any]]:
         return [c.model_dump(exclude_none=True) for c in self.components]
