@@ -196,8 +196,8 @@ def lint_templates(
                     table.add_row(
                         f"[{colour}]{issue['severity']}[/]",
                         issue["code"],
-                        issue["component"],
-                        issue["message"],
+                        escape(issue["component"]),
+                        escape(issue["message"]),
                     )
                 out.print(table)
             if result["suggested_category"]:

@@ -36,6 +36,14 @@ def test_warnings_do_not_fail_the_run_but_are_shown(tmp_path: Path) -> None:
     assert "suggested category: MARKETING" in result.output
 
 
+def test_text_from_the_template_is_printed_literally(tmp_path: Path) -> None:
+    template = corpus_template("transactional_order_shipped")
+    template["components"][0]["text"] = "Your order has shipped. [bold]Buy now[/bold] and save."
+    result = runner.invoke(app, ["templates", "lint", str(write(tmp_path, template))])
+    assert result.exit_code == 0, result.output
+    assert "[bold]Buy now[/bold]" in result.output
+
+
 def test_any_error_exits_1_and_names_the_rule(tmp_path: Path) -> None:
     path = write(tmp_path, [corpus_template("meta_named_parameters"), corpus_template("header_emoji")])
     result = runner.invoke(app, ["templates", "lint", str(path)])

@@ -291,11 +291,12 @@ class _Linter:
                 where,
                 "Two variables cannot sit next to each other ({{1}} {{2}}): put fixed text between them.",
             )
-        if names and _fixed_words(text) < rules.MIN_FIXED_WORDS_PER_VARIABLE * len(names):
+        fixed_words = _fixed_words(text)
+        if names and fixed_words < rules.MIN_FIXED_WORDS_PER_VARIABLE * len(names):
             self.warning(
                 "variable_density",
                 where,
-                f"The body has {len(names)} variable(s) for {_fixed_words(text)} words of fixed text; Meta often "
+                f"The body has {len(names)} variable(s) for {fixed_words} words of fixed text; Meta often "
                 f"rejects templates with too many variables for their length. Aim for at least "
                 f"{rules.MIN_FIXED_WORDS_PER_VARIABLE} words of fixed text per variable.",
             )
@@ -315,7 +316,7 @@ class _Linter:
                 self.error(
                     "example_missing",
                     where,
-                    f"An {header_format} header needs a sample file: upload one and give its handle in "
+                    f"The {header_format} header needs a sample file: upload one and give its handle in "
                     "example.header_handle.",
                 )
             return
