@@ -1,10 +1,12 @@
-"""The ``omniroute`` command line: serve, worker, migrate, keys."""
+"""The ``omniroute`` command line: serve, worker, migrate, keys, templates."""
 
 import asyncio
+import json
 import logging
 import signal
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +20,8 @@ from omniroute.migrations.runner import upgrade
 app = typer.Typer(help="omniroute: a multi-channel business messaging gateway.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+templates_app = typer.Typer(help="Work with WhatsApp message templates offline.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -153,6 +157,56 @@ def create_key(
 
     key = asyncio.run(create())
     typer.echo(key)
+
+
+@templates_app.command("lint")
+def lint_templates(
+    file: Annotated[
+        Path, typer.Argument(help="A JSON file holding one template or a list of templates in Meta's shape.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the lint results as JSON.")] = False,
+) -> None:
+    """Lint templates without a server, e.g. in CI. Exits 1 when any template has an error."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from omniroute.templates.lint import lint
+
+    try:
+        loaded: Any = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read {file} as JSON: {exc}", param_hint="FILE") from exc
+    templates = loaded if isinstance(loaded, list) else [loaded]
+    if not all(isinstance(template, dict) for template in templates):
+        raise typer.BadParameter("the file must hold a template object or a list of them", param_hint="FILE")
+    results = [{"name": t.get("name"), "language": t.get("language"), **lint(t).as_dict()} for t in templates]
+    if as_json:
+        typer.echo(
+            json.dumps(results if isinstance(loaded, list) else results[0], indent=2, ensure_ascii=False)
+        )
+    else:
+        out = Console(soft_wrap=True)
+        for result in results:
+            verdict = "[bold green]valid[/]" if result["valid"] else "[bold red]invalid[/]"
+            out.print(f"{escape(str(result['name']))} ({escape(str(result['language']))}): {verdict}")
+            if result["issues"]:
+                table = Table("severity", "code", "component", "message", show_lines=False)
+                for issue in result["issues"]:
+                    colour = "red" if issue["severity"] == "error" else "yellow"
+                    table.add_row(
+                        f"[{colour}]{issue['severity']}[/]",
+                        issue["code"],
+                        escape(issue["component"]),
+                        escape(issue["message"]),
+                    )
+                out.print(table)
+            if result["suggested_category"]:
+                out.print(
+                    f"  suggested category: [bold]{result['suggested_category']}[/] "
+                    f"(because of: {escape(result['category_reason'])})"
+                )
+    if not all(result["valid"] for result in results):
+        raise typer.Exit(1)
 
 
 def _redacted(url: str) -> str:

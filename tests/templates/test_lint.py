@@ -2,6 +2,9 @@
 
 from typing import Any
 
+import pytest
+
+from omniroute.policy.templates import MIN_FIXED_WORDS_PER_VARIABLE
 from omniroute.templates.lint import lint
 from tests.conftest import NAMED_BODY, POSITIONAL_BODY
 
@@ -163,3 +166,122 @@ def test_variables_cannot_be_next_to_each_other() -> None:
         ), text
     separated = {"type": "BODY", "text": "Hello {{1}} and {{2}}, your order has shipped.", "example": example}
     assert lint(template(separated)).valid
+
+
+TRANSACTIONAL = [
+    "Your order #4582 of $25.00 has shipped.",
+    "Your payment of ₦5,000 was received.",
+    "Your appointment is confirmed for Monday.",
+    "Your 30-day trial ends tomorrow.",
+    "We refunded $12.50 to your card; 100% of it shows within 5 days.",
+    "Your subscription renews on 1 March for €9.99.",
+    "Your table for 4 is booked at 7 pm. Reply CANCEL to cancel.",
+    "Your delivery is free of charge because the parcel arrived late.",
+    "Your password was changed. If this wasn't you, contact support.",
+]
+
+PROMOTIONAL = [
+    ("Get 20% off your next order.", "20% off"),
+    ("Buy now while stocks last!", "Buy now"),
+    ("Use promo code SPRING at checkout.", "promo code"),
+    ("Our flash sale starts Friday.", "flash sale"),
+    ("Save up to 50% on all shoes.", "Save up to 50%"),
+    ("Don\u2019t miss this!", "Don't miss"),
+    ("Every order this week comes with a free gift.", "free gift"),
+    ("Limited time: double points on every purchase.", "Limited time"),
+]
+
+
+def utility(text: str) -> dict[str, Any]:
+    return template({"type": "BODY", "text": text})
+
+
+@pytest.mark.parametrize("text", TRANSACTIONAL)
+def test_plain_transactional_wording_is_not_flagged(text: str) -> None:
+    result = lint(utility(text))
+    assert result.issues == []
+    assert result.suggested_category is None
+
+
+@pytest.mark.parametrize(("sentence", "trigger"), PROMOTIONAL)
+def test_promotional_sentences_in_a_utility_template_suggest_marketing(sentence: str, trigger: str) -> None:
+    text = f"Your order #4582 has shipped. {sentence} Thank you for shopping with us."
+    result = lint(utility(text))
+    assert result.valid, "promotional wording is a warning: Meta re-categorises, lint does not block"
+    [issue] = result.issues
+    assert (issue.code, issue.severity, issue.component) == ("promotional_content", "warning", "body")
+    assert sentence.replace("\u2019", "'") in issue.message
+    assert trigger in issue.message
+    assert result.suggested_category == "MARKETING"
+    assert result.category_reason == sentence.replace("\u2019", "'")
+
+
+def test_every_promotional_sentence_is_reported_and_the_first_is_the_reason() -> None:
+    header = {"type": "HEADER", "format": "TEXT", "text": "Big sale this week"}
+    body = {"type": "BODY", "text": "Your order has shipped. Shop now for our new arrivals."}
+    buttons = {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Get 10% off"}]}
+    result = lint(template(header, body, buttons))
+    assert [(i.code, i.component) for i in result.issues] == [
+        ("promotional_content", "header"),
+        ("promotional_content", "body"),
+        ("promotional_content", "buttons[0]"),
+    ]
+    assert result.category_reason == "Big sale this week"
+    assert result.as_dict()["category_reason"] == "Big sale this week"
+
+
+def test_promotional_wording_is_expected_in_marketing_templates() -> None:
+    definition = {**utility("Get 20% off your next order with code SPRING."), "category": "MARKETING"}
+    assert lint(definition).issues == []
+
+
+def test_one_time_codes_in_a_utility_template_suggest_authentication() -> None:
+    result = lint(template(POSITIONAL_BODY, {"type": "FOOTER", "text": "123456 is your login code"}))
+    [issue] = result.issues
+    assert (issue.code, issue.severity, issue.component) == ("authentication_content", "warning", "footer")
+    assert result.suggested_category == "AUTHENTICATION"
+    assert result.category_reason == "123456 is your login code"
+
+
+def test_a_dense_body_is_a_warning_naming_the_policy_number() -> None:
+    body = {"type": "BODY", "text": "Hi {{1}}, order {{2}} now.", "example": {"body_text": [["Ada", "#1"]]}}
+    result = lint(template(body))
+    assert result.valid
+    [issue] = result.issues
+    assert (issue.code, issue.severity) == ("variable_density", "warning")
+    assert f"{MIN_FIXED_WORDS_PER_VARIABLE} words of fixed text per variable" in issue.message
+
+
+def test_carousel_issues_name_the_card() -> None:
+    card = {
+        "components": [
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::abc"]}},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "x" * 26}]},
+        ]
+    }
+    body = {"type": "BODY", "text": "Here are our plants of the week for your garden."}
+    definition = {
+        **template(body, {"type": "CAROUSEL", "cards": [card, card]}),
+        "category": "MARKETING",
+    }
+    assert {(i.code, i.component) for i in lint(definition).issues} == {
+        ("button_label_too_long", "carousel.cards[0].buttons[0]"),
+        ("button_label_too_long", "carousel.cards[1].buttons[0]"),
+    }
+
+
+def test_lint_survives_any_json_shape() -> None:
+    for junk in (
+        {},
+        {"components": "BODY"},
+        {"components": [None, 3]},
+        {
+            "name": 7,
+            "language": ["en"],
+            "category": {},
+            "components": [{"type": 1}, {"type": "BUTTONS", "buttons": "x"}],
+        },
+    ):
+        result = lint(junk)
+        assert not result.valid
+        assert {"name_invalid", "language_unsupported", "category_invalid"} <= {i.code for i in result.issues}

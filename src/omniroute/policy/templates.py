@@ -1,8 +1,11 @@
 """Template categories, lifecycle statuses and format limits (policy page section 2)."""
 
+import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from importlib import resources
 
 
 class TemplateCategory(StrEnum):
@@ -54,6 +57,83 @@ AUTH_CODE_EXPIRATION_MINUTES = (1, 90)
 POSITIONAL_VARIABLE = re.compile(r"^[1-9][0-9]*$")
 NAMED_VARIABLE = re.compile(r"^[a-z][a-z0-9_]*$")
 VARIABLE_TOKEN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+MIN_FIXED_WORDS_PER_VARIABLE = 3
+"""Variable density: Meta publishes no ratio; providers advise about 3 words of fixed text
+per variable. Below it lint warns (Meta often rejects "too many variables for the length")."""
+
+COMPONENT_TYPES = frozenset({"HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"})
+HEADER_FORMATS = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
+MEDIA_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO", "DOCUMENT"})
+HEADER_FORMATTING_CHARACTERS = frozenset("*_~")
+EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\ufe0f\u200d\U000e0020-\U000e007f]"
+)
+
+BUTTON_TYPES = frozenset(
+    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "CATALOG", "MPM", "VOICE_CALL"}
+)
+"""Button kinds a MARKETING or UTILITY template may carry (OTP buttons are AUTHENTICATION only)."""
+LABELLED_BUTTON_TYPES = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER", "FLOW", "VOICE_CALL"})
+URL_MAX_VARIABLES = 1
+COPY_CODE_EXAMPLE_MAX_LENGTH = 15
+
+# AUTHENTICATION templates: Meta's fixed shape.
+OTP_TYPES = frozenset({"COPY_CODE", "ONE_TAP", "ZERO_TAP"})
+OTP_APP_TYPES = frozenset({"ONE_TAP", "ZERO_TAP"})
+SUPPORTED_APPS_MAX = 5
+ANDROID_PACKAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+ANDROID_PACKAGE_NAME_MAX_LENGTH = 224
+SIGNATURE_HASH = re.compile(r"^[A-Za-z0-9+/=]{11}$")
+
+# CAROUSEL (media card carousel): 2-10 cards of the same shape. Meta's current page calls
+# carousels marketing-only while its earlier page and providers accept UTILITY too, so
+# lint accepts both (a promotional UTILITY carousel is flagged by the wording scan).
+CAROUSEL_CARDS = (2, 10)
+CAROUSEL_CARD_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO"})
+CAROUSEL_CARD_BODY_MAX_LENGTH = 160
+CAROUSEL_CARD_BUTTONS_MAX = 2
+CAROUSEL_CARD_BUTTON_TYPES = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER"})
+
+# LIMITED_TIME_OFFER: MARKETING only, no footer, image or video header.
+LTO_TEXT_MAX_LENGTH = 16
+LTO_BODY_MAX_LENGTH = 600
+LTO_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO"})
+
+MARKETING_ONLY_COMPONENTS = frozenset({"LIMITED_TIME_OFFER"})
+
+
+@dataclass(frozen=True)
+class ContentSignals:
+    """Wording that betrays a template's real category: whole-word phrases and regular
+    expressions, both case-insensitive, loaded from ``template_content.json``."""
+
+    phrases: re.Pattern[str]
+    patterns: tuple[re.Pattern[str], ...]
+
+    def first_match(self, sentence: str) -> str | None:
+        """The phrase or pattern match in ``sentence``, if any."""
+        for pattern in (self.phrases, *self.patterns):
+            found = pattern.search(sentence)
+            if found:
+                return found.group(0)
+        return None
+
+
+def _signals(raw: dict[str, list[str]]) -> ContentSignals:
+    words = "|".join(re.escape(phrase) for phrase in sorted(raw["phrases"], key=len, reverse=True))
+    return ContentSignals(
+        phrases=re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE),
+        patterns=tuple(re.compile(pattern, re.IGNORECASE) for pattern in raw["patterns"]),
+    )
+
+
+_CONTENT = json.loads(resources.files("omniroute.policy").joinpath("template_content.json").read_text())
+PROMOTIONAL_CONTENT = _signals(_CONTENT["promotional"])
+AUTHENTICATION_CONTENT = _signals(_CONTENT["authentication"])
+
+LINT_REJECTION_REASONS = {"component_requires_marketing": RejectionReason.INCORRECT_CATEGORY}
+"""Lint errors Meta rejects with a more specific reason than INVALID_FORMAT."""
 
 QUALITY_PAUSE_DURATIONS = (timedelta(hours=3), timedelta(hours=6))
 """First pause 3 h, second 6 h; a third quality problem disables the template."""

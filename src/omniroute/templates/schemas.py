@@ -30,18 +30,22 @@ class TemplateCreate(BaseModel):
     components: list[TemplateComponent] = Field(min_length=1)
     parameter_format: Literal["POSITIONAL", "NAMED"] | None = None
 
-    @field_validator("category", mode="before")
+    @field_validator("category", "parameter_format", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
     def definition(self) -> dict[str, Any]:
-        return {
+        """The template in Meta's shape (``parameter_format`` only when given)."""
+        definition: dict[str, Any] = {
             "name": self.name,
             "language": self.language,
             "category": self.category.value,
             "components": self.component_dicts(),
         }
+        if self.parameter_format is not None:
+            definition["parameter_format"] = self.parameter_format
+        return definition
 
     def component_dicts(self) -> list[dict[str, Any]]:
         return [c.model_dump(exclude_none=True) for c in self.components]
@@ -58,6 +62,8 @@ class LintOut(BaseModel):
     valid: bool
     issues: list[LintIssueOut]
     suggested_category: str | None
+    category_reason: str | None = None
+    """The sentence that made lint suggest ``suggested_category``."""
 
 
 class StatusChangeOut(BaseModel):

@@ -9,8 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from omniroute.policy import errors as meta_errors
-from omniroute.policy.templates import RejectionReason, TemplateStatus
-from omniroute.templates.lint import lint
+from omniroute.policy.templates import LINT_REJECTION_REASONS, RejectionReason, TemplateStatus
+from omniroute.templates.lint import PROMOTIONAL_CONTENT, lint
 
 
 class Scenario(StrEnum):
@@ -59,15 +59,24 @@ def delivery_script(scenario: Scenario) -> list[Step]:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Meta's review outcome: ``reason`` is a RejectionReason value when rejected."""
+
     status: TemplateStatus
     reason: str | None
+    suggested_category: str | None = None
 
 
 def review_template(template: dict[str, Any]) -> Verdict:
-    """Meta's review as the sandbox plays it: what lint rejects is rejected as
-    INVALID_FORMAT; everything else is approved."""
+    """Meta's review as the sandbox plays it. What lint rejects is rejected, as
+    INVALID_FORMAT or the more specific reason Meta gives for that rule (a wrong category
+    is INCORRECT_CATEGORY); a UTILITY template with promotional sentences is rejected as
+    PROMOTIONAL with MARKETING suggested; everything else is approved."""
     result = lint(template)
-    if result.valid:
-        return Verdict(TemplateStatus.APPROVED, None)
-    first = result.errors()[0]
-    return Verdict(TemplateStatus.REJECTED, f"{RejectionReason.INVALID_FORMAT.value}: {first.message}")
+    errors = result.errors()
+    if errors:
+        reasons = [LINT_REJECTION_REASONS.get(issue.code) for issue in errors]
+        reason = next((r for r in reasons if r is not None), RejectionReason.INVALID_FORMAT)
+        return Verdict(TemplateStatus.REJECTED, reason.value)
+    if any(issue.code == PROMOTIONAL_CONTENT for issue in result.issues):
+        return Verdict(TemplateStatus.REJECTED, RejectionReason.PROMOTIONAL.value, result.suggested_category)
+    return Verdict(TemplateStatus.APPROVED, None)
