@@ -8,6 +8,7 @@ from omniroute.events.models import Event
 from omniroute.idempotency.models import IdempotencyRecord
 from omniroute.jobs.models import Job
 from omniroute.messages.models import Message, MessageStatusChange
+from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.templates.models import Template, TemplateStatusChange
 from omniroute.workspaces.models import ApiKey, Workspace
@@ -25,6 +26,7 @@ __all__ = [
     "Message",
     "MessageStatusChange",
     "RequestLogEntry",
+    "SandboxTemplate",
     "Template",
     "TemplateStatusChange",
     "Workspace",

@@ -12,7 +12,14 @@ from omniroute.core.phone import to_e164
 from omniroute.core.tenancy import Mode
 from omniroute.messages import service as messages
 from omniroute.messages.models import Direction, Message, MessageKind, MessageStatus, MessageStatusChange
-from omniroute.providers.events import InboundMessage, ProviderEvent, StatusUpdate, TemplateReview
+from omniroute.providers.events import (
+    InboundMessage,
+    ProviderEvent,
+    StatusUpdate,
+    TemplateCategoryUpdate,
+    TemplateQualityUpdate,
+    TemplateReview,
+)
 from omniroute.templates import service as templates
 
 log = logging.getLogger(__name__)
@@ -26,6 +33,10 @@ async def apply_event(session: AsyncSession, channel: Channel, event: ProviderEv
             await record_inbound(session, channel, event)
         case TemplateReview():
             await templates.apply_review(session, channel, event)
+        case TemplateCategoryUpdate():
+            await templates.apply_category_update(session, channel, event)
+        case TemplateQualityUpdate():
+            await templates.apply_quality_update(session, channel, event)
         case _:
             log.info("provider event %s on %s changes no state: %s", event.type, channel.id, event)
 

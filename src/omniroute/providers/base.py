@@ -68,6 +68,18 @@ class SubmittedTemplate:
     category: str
 
 
+@dataclass(frozen=True)
+class ProviderTemplate:
+    provider_template_id: str
+    name: str
+    language: str
+    category: str
+    status: str
+    components: list[dict[str, Any]]
+    rejection_reason: str | None = None
+    quality_score: str | None = None
+
+
 class Provider(ABC):
     """Sends messages on one channel."""
 
@@ -95,6 +107,16 @@ class WhatsAppProvider(Provider):
     @abstractmethod
     async def delete_template(self, name: str, provider_template_id: str | None) -> None:
         """Delete a template (all its languages when Meta is asked by name)."""
+
+    @abstractmethod
+    async def list_templates(self) -> list[ProviderTemplate]:
+        """Every template on the account, all pages."""
+
+    @abstractmethod
+    async def edit_template(
+        self, provider_template_id: str, template: TemplateDefinition
+    ) -> SubmittedTemplate:
+        """Submit new components for an existing template; the verdict arrives later."""
 
 
 class SmsProvider(Provider):

@@ -22,6 +22,7 @@ from omniroute.providers.base import (
     EmailProvider,
     OutboundMessage,
     Provider,
+    ProviderTemplate,
     SendReceipt,
     SmsProvider,
     SubmittedTemplate,
@@ -29,7 +30,10 @@ from omniroute.providers.base import (
     WebChatProvider,
     WhatsAppProvider,
 )
-from omniroute.providers.sandbox.simulation import delivery_script, review_template, scenario_for
+from omniroute.providers.errors import ProviderRejected
+from omniroute.providers.sandbox import templates as store
+from omniroute.providers.sandbox.models import SandboxTemplate
+from omniroute.providers.sandbox.simulation import delivery_script, scenario_for
 from omniroute.workspaces.models import Workspace
 
 EMIT_JOB = "sandbox.emit"
@@ -116,32 +120,43 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
         ).as_dict()
 
     async def submit_template(self, template: TemplateDefinition) -> SubmittedTemplate:
-        provider_template_id = f"sbx_tpl_{secrets.randbelow(10**15):015d}"
-        verdict = review_template(
-            {
-                "name": template.name,
-                "language": template.language,
-                "category": template.category,
-                "components": template.components,
-            }
-        )
         async with self.context.db.transaction() as session:
-            self._schedule(
-                session,
-                {
-                    "type": "template_review",
-                    "provider_template_id": provider_template_id,
-                    "name": template.name,
-                    "language": template.language,
-                    "status": verdict.status.value,
-                    "reason": verdict.reason,
-                },
-                delay=self.context.settings.sandbox_template_review_seconds,
-            )
-        return SubmittedTemplate(provider_template_id, TemplateStatus.PENDING.value, template.category)
+            if await store.find(session, self.channel.id, template.name, template.language) is not None:
+                raise ProviderRejected(
+                    f"Template '{template.name}' ({template.language}) already exists on the account.",
+                    code="template_exists",
+                )
+            row = await store.put(session, self.channel, template, status=TemplateStatus.PENDING)
+            store.schedule_review(session, row, self.context.settings.sandbox_template_review_seconds)
+        return SubmittedTemplate(row.id, TemplateStatus.PENDING.value, template.category)
+
+    async def edit_template(
+        self, provider_template_id: str, template: TemplateDefinition
+    ) -> SubmittedTemplate:
+        async with self.context.db.transaction() as session:
+            row = await session.get(SandboxTemplate, provider_template_id)
+            if row is None or row.channel_id != self.channel.id:
+                raise ProviderRejected(
+                    f"Template {provider_template_id} does not exist on the account.",
+                    code="template_not_found",
+                )
+            row = await store.put(session, self.channel, template, status=TemplateStatus.PENDING)
+            store.schedule_review(session, row, self.context.settings.sandbox_template_review_seconds)
+        return SubmittedTemplate(row.id, TemplateStatus.PENDING.value, template.category)
 
     async def delete_template(self, name: str, provider_template_id: str | None) -> None:
-        """The sandbox keeps no template store of its own beyond omniroute's table."""
+        async with self.context.db.transaction() as session:
+            await store.remove(session, self.channel.id, name, provider_template_id)
+
+    async def list_templates(self) -> list[ProviderTemplate]:
+        templates: list[ProviderTemplate] = []
+        cursor: str | None = None
+        async with self.context.db.sessionmaker() as session:
+            while True:
+                page, cursor = await store.page(session, self.channel.id, cursor)
+                templates.extend(page)
+                if cursor is None:
+                    return templates
 
 
 class SandboxSms(_SandboxSender, SmsProvider):

@@ -61,6 +61,7 @@ def delivery_script(scenario: Scenario) -> list[Step]:
 class Verdict:
     status: TemplateStatus
     reason: str | None
+    suggested_category: str | None = None
 
 
 def review_template(template: dict[str, Any]) -> Verdict:
