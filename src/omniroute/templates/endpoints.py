@@ -63,8 +63,12 @@ async def sync_templates(
         raise InvalidRequestError(
             "channel_type_unsupported", "Templates exist only on WhatsApp channels.", param="channel_id"
         )
+    provider = services.providers.whatsapp(channel)
+    # Reading every page from the provider takes a while: end the request's transaction
+    # (nothing is written yet) rather than hold it, and SQLite's write lock, across it.
+    await session.commit()
     try:
-        listed = await services.providers.whatsapp(channel).list_templates()
+        listed = await provider.list_templates()
     except ProviderError as exc:
         raise ProviderFailure(
             "provider_unavailable",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.core.errors import ConflictError, InvalidRequestError, NotFoundError, PolicyError, not_found
 from omniroute.core.ids import new_id
+from omniroute.core.tenancy import Mode
 from omniroute.core.time import rfc3339
 from omniroute.events import service as events
 from omniroute.events.types import EventType
@@ -410,7 +411,7 @@ def pause(session: AsyncSession, template: Template, at: datetime) -> None:
         {"template_id": template.id},
         delay=duration.total_seconds(),
         workspace_id=template.workspace_id,
-        mode=template.mode,
+        mode=Mode(template.mode),
     )
 
 
