@@ -2,10 +2,9 @@
 Meta's webhooks or the sandbox deliver them), templates inserted without a scheduled
 review, and the events recorded for a template."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import time
 
 from sqlalchemy import func, select
 
@@ -14,8 +13,8 @@ from omniroute.core.db import Database
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
 from omniroute.events.models import Event
-from omniroute.jobs.models import Job
 from omniroute.ingest.service import apply_event
+from omniroute.jobs.models import Job
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.events import (
     ProviderEvent,

@@ -6,8 +6,11 @@ provider event changes nothing."""
 from datetime import timedelta
 from typing import Any
 
+from omniroute.channels.models import Channel
 from omniroute.core.db import Database
 from omniroute.policy.templates import TemplateStatus
+from omniroute.providers.base import TemplateDefinition
+from omniroute.providers.sandbox import templates as sandbox_templates
 from tests.conftest import Tenant, eventually, ts
 from tests.templates.support import (
     clock,
@@ -43,6 +46,22 @@ async def test_sandbox_approves_a_submitted_template_and_records_each_status_as_
     ]
     assert recorded[-1][1]["id"] == approved["id"]
     assert recorded[-1][1]["object"] == "template"
+
+
+async def test_the_sandbox_reviews_like_meta_and_rejects_what_meta_would(
+    tenant: Tenant, db: Database
+) -> None:
+    broken = [{"type": "BODY", "text": "{{1}} starts this body, which Meta refuses"}]
+    template = await insert_template(db, tenant, "broken_body", TemplateStatus.PENDING, broken)
+    async with db.transaction() as session:
+        channel = await session.get(Channel, tenant.whatsapp)
+        assert channel is not None
+        definition = TemplateDefinition("broken_body", "en", "UTILITY", broken)
+        row = await sandbox_templates.put(session, channel, definition, status=TemplateStatus.PENDING)
+        sandbox_templates.schedule_review(session, row, 0)
+    rejected = await wait_status(tenant, template["id"], "REJECTED")
+    assert rejected["rejection_reason"] == "INVALID_FORMAT"
+    assert rejected["status_reason"].startswith("INVALID_FORMAT")
 
 
 async def test_rejection_carries_the_reason_and_the_suggested_category(tenant: Tenant, db: Database) -> None:
