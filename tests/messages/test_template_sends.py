@@ -1,7 +1,6 @@
 """Template sends: allowed whether or not the window is open, and checked against the
 approved definition before anything is queued (and again at dispatch)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from omniroute.channels.models import Channel
@@ -134,22 +133,8 @@ async def test_pending_template_cannot_be_sent(tenant: Tenant, db: Database) -> 
 
 
 async def test_rejected_template_cannot_be_sent_and_says_why(tenant: Tenant, db: Database) -> None:
-    await insert_template(db, tenant, "promo_blast", TemplateStatus.PENDING)
-    async with db.transaction() as session:
-        channel = await session.get(Channel, tenant.whatsapp)
-        assert channel is not None
-        await apply_event(
-            session,
-            channel,
-            TemplateReview(
-                provider_template_id="sbx_tpl_promo_blast",
-                name="promo_blast",
-                language="en",
-                status="REJECTED",
-                reason="PROMOTIONAL",
-                timestamp=datetime.now(UTC),
-            ),
-        )
+    pending = await insert_template(db, tenant, "promo_blast", TemplateStatus.PENDING)
+    await review(db, tenant, pending, "REJECTED", reason="PROMOTIONAL")
     template = (
         await tenant.test.get(f"/v1/channels/{tenant.whatsapp}/templates", params={"status": "REJECTED"})
     ).json()["data"][0]

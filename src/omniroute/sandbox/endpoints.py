@@ -104,7 +104,7 @@ async def put_template(
     row = await sandbox_templates.put(
         session, channel, definition, status=body.status, quality_score=body.quality_score
     )
-    return _sandbox_template_out(row)
+    return SandboxTemplateOut.model_validate(row, from_attributes=True)
 
 
 @router.delete("/templates/{provider_template_id}", summary="A template is deleted in Meta's UI (test mode)")
@@ -114,20 +114,6 @@ async def remove_template(
     row = await session.get(SandboxTemplate, provider_template_id)
     if row is None or row.workspace_id != auth.workspace_id or row.mode != auth.mode:
         raise not_found("sandbox template", provider_template_id)
-    out = _sandbox_template_out(row)
+    out = SandboxTemplateOut.model_validate(row, from_attributes=True)
     await sandbox_templates.remove(session, row.channel_id, row.name, row.id)
     return out
-
-
-def _sandbox_template_out(row: SandboxTemplate) -> SandboxTemplateOut:
-    return SandboxTemplateOut(
-        id=row.id,
-        channel_id=row.channel_id,
-        name=row.name,
-        language=row.language,
-        category=row.category,
-        status=row.status,
-        components=row.components,
-        rejection_reason=row.rejection_reason,
-        quality_score=row.quality_score,
-    )

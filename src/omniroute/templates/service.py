@@ -375,7 +375,7 @@ def apply_status(
     if status == TemplateStatus.PAUSED:
         pause(session, template, at)
         return True
-    if status == TemplateStatus.REJECTED:
+    if status == TemplateStatus.REJECTED and suggested_category in TemplateCategory.__members__:
         template.suggested_category = suggested_category
     record_status(session, template, status, at, reason)
     return True
@@ -391,8 +391,8 @@ def pause(session: AsyncSession, template: Template, at: datetime) -> None:
             template,
             TemplateStatus.DISABLED,
             at,
-            f"Disabled after its {count}th quality problem ({allowed} pauses before): customers kept "
-            "blocking or reporting it.",
+            f"Disabled: its quality dropped again after {allowed} quality pauses (customers kept "
+            "blocking or reporting it).",
         )
         return
     duration = QUALITY_PAUSE_DURATIONS[count - 1]

@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from omniroute.channels.models import ChannelType
 from omniroute.config import Settings
 from omniroute.contacts import service as contacts
@@ -126,9 +128,7 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
                     f"Template '{template.name}' ({template.language}) already exists on the account.",
                     code="template_exists",
                 )
-            row = await store.put(session, self.channel, template, status=TemplateStatus.PENDING)
-            store.schedule_review(session, row, self.context.settings.sandbox_template_review_seconds)
-        return SubmittedTemplate(row.id, TemplateStatus.PENDING.value, template.category)
+            return await self._store_for_review(session, template)
 
     async def edit_template(
         self, provider_template_id: str, template: TemplateDefinition
@@ -140,8 +140,13 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
                     f"Template {provider_template_id} does not exist on the account.",
                     code="template_not_found",
                 )
-            row = await store.put(session, self.channel, template, status=TemplateStatus.PENDING)
-            store.schedule_review(session, row, self.context.settings.sandbox_template_review_seconds)
+            return await self._store_for_review(session, template)
+
+    async def _store_for_review(
+        self, session: AsyncSession, template: TemplateDefinition
+    ) -> SubmittedTemplate:
+        row = await store.put(session, self.channel, template, status=TemplateStatus.PENDING)
+        store.schedule_review(session, row, self.context.settings.sandbox_template_review_seconds)
         return SubmittedTemplate(row.id, TemplateStatus.PENDING.value, template.category)
 
     async def delete_template(self, name: str, provider_template_id: str | None) -> None:
