@@ -9,6 +9,7 @@ from omniroute.hooks.models import ProviderWebhook
 from omniroute.idempotency.models import IdempotencyRecord
 from omniroute.jobs.models import Job
 from omniroute.messages.models import Message, MessageStatusChange
+from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.templates.models import Template, TemplateStatusChange
 from omniroute.workspaces.models import ApiKey, Workspace
@@ -27,6 +28,7 @@ __all__ = [
     "MessageStatusChange",
     "ProviderWebhook",
     "RequestLogEntry",
+    "SandboxTemplate",
     "Template",
     "TemplateStatusChange",
     "Workspace",

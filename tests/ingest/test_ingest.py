@@ -172,7 +172,7 @@ async def test_status_times_are_the_providers_timestamps(tenant: Tenant, db: Dat
     assert (last["status"], datetime.fromisoformat(last["at"])) == ("delivered", at)
 
 
-async def test_pricing_reported_with_delivery_is_kept(tenant: Tenant, db: Database) -> None:
+async def test_pricing_reported_with_delivery_is_kept_with_its_cost(tenant: Tenant, db: Database) -> None:
     message_id = await outbound_in_flight(db, tenant, provider_message_id="wamid.PRICE")
     pricing = {
         "billable": False,
@@ -181,7 +181,10 @@ async def test_pricing_reported_with_delivery_is_kept(tenant: Tenant, db: Databa
         "type": "free_customer_service",
     }
     await report(db, tenant, "delivered", "wamid.PRICE", pricing=pricing)
-    assert (await tenant.message(message_id))["pricing"] == pricing
+    assert (await tenant.message(message_id))["pricing"] == {
+        **pricing,
+        "cost": {"amount": "0", "currency": "USD"},
+    }
 
 
 async def inbound_event(provider_message_id: str, body: str, at: datetime) -> InboundMessage:

@@ -1,47 +1,19 @@
 """Template sends: allowed whether or not the window is open, and checked against the
-approved definition before anything is queued."""
+approved definition before anything is queued (and again at dispatch)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from omniroute.channels.models import Channel
 from omniroute.core.db import Database
-from omniroute.core.ids import new_id
-from omniroute.core.tenancy import Mode
 from omniroute.ingest.service import apply_event
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.events import TemplateReview
-from omniroute.templates.models import Template
-from omniroute.templates.service import record_status
-from omniroute.templates.variables import expected_variables
-from tests.conftest import NAMED_BODY, POSITIONAL_BODY, Tenant, assert_error
+from tests.conftest import NAMED_BODY, POSITIONAL_BODY, Tenant, accept_in, assert_error, eventually
+from tests.templates.support import clock, fetch, insert_template, provider_id, review
 
 
 def order_update(*values: Any, name: str = "order_update", language: str = "en") -> dict[str, Any]:
     return {"name": name, "language": language, "parameters": {"body": list(values)}}
-
-
-async def insert_template(db: Database, tenant: Tenant, name: str, status: TemplateStatus) -> str:
-    """A template the sandbox has not reviewed yet (no review is scheduled)."""
-    components = [POSITIONAL_BODY]
-    async with db.transaction() as session:
-        template = Template(
-            id=new_id("tpl"),
-            workspace_id=tenant.workspace_id,
-            mode=Mode.TEST,
-            channel_id=tenant.whatsapp,
-            name=name,
-            language="en",
-            category="UTILITY",
-            status=status,
-            components=components,
-            variables=expected_variables(components),
-            provider_template_id=f"sbx_tpl_{name}",
-        )
-        session.add(template)
-        await session.flush()
-        record_status(session, template, status, datetime.now(UTC))
-        return template.id
 
 
 async def test_template_is_sent_to_a_customer_who_never_wrote(tenant: Tenant) -> None:
@@ -161,22 +133,8 @@ async def test_pending_template_cannot_be_sent(tenant: Tenant, db: Database) -> 
 
 
 async def test_rejected_template_cannot_be_sent_and_says_why(tenant: Tenant, db: Database) -> None:
-    await insert_template(db, tenant, "promo_blast", TemplateStatus.PENDING)
-    async with db.transaction() as session:
-        channel = await session.get(Channel, tenant.whatsapp)
-        assert channel is not None
-        await apply_event(
-            session,
-            channel,
-            TemplateReview(
-                provider_template_id="sbx_tpl_promo_blast",
-                name="promo_blast",
-                language="en",
-                status="REJECTED",
-                reason="PROMOTIONAL",
-                timestamp=datetime.now(UTC),
-            ),
-        )
+    pending = await insert_template(db, tenant, "promo_blast", TemplateStatus.PENDING)
+    await review(db, tenant, pending, "REJECTED", reason="PROMOTIONAL")
     template = (
         await tenant.test.get(f"/v1/channels/{tenant.whatsapp}/templates", params={"status": "REJECTED"})
     ).json()["data"][0]
@@ -297,3 +255,132 @@ async def test_template_of_one_channel_is_unknown_on_another(tenant: Tenant) -> 
         404,
         "template_not_found",
     )
+
+
+IMAGE_HEADER = {
+    "type": "HEADER",
+    "format": "IMAGE",
+    "example": {"header_handle": ["https://example.com/h.jpg"]},
+}
+
+
+async def test_media_header_takes_media_of_the_approved_type(tenant: Tenant) -> None:
+    await tenant.approved_template("photo_receipt", components=[IMAGE_HEADER, POSITIONAL_BODY])
+
+    def send(header: Any) -> dict[str, Any]:
+        return {
+            "name": "photo_receipt",
+            "language": "en",
+            "parameters": {"header": header, "body": ["Ada", "#1"]},
+        }
+
+    video = await tenant.send(template=send({"type": "video", "link": "https://example.com/a.mp4"}))
+    error = assert_error(video, 422, "template_parameters_mismatch", param="template.parameters.header")
+    assert (error["details"]["expected"], error["details"]["got"]) == ("IMAGE", "VIDEO")
+    metas_shape = await tenant.send(template=send({"video": {"link": "https://example.com/a.mp4"}}))
+    assert_error(metas_shape, 422, "template_parameters_mismatch")
+    assert_error(await tenant.send(template=send(None)), 422, "template_parameters_mismatch")
+
+    image = await tenant.send(template=send({"type": "image", "link": "https://example.com/a.jpg"}))
+    assert image.status_code == 202, image.text
+    await tenant.wait_for(image.json()["id"], "read")
+
+
+async def test_copy_code_button_needs_its_code(tenant: Tenant) -> None:
+    components = [
+        {**POSITIONAL_BODY, "text": "Hi {{1}}, use the code for order {{2}} at checkout today."},
+        {"type": "BUTTONS", "buttons": [{"type": "COPY_CODE", "example": "SAVE10"}]},
+    ]
+    await tenant.approved_template("coupon", components=components, category="MARKETING")
+    coupon = {"name": "coupon", "language": "en", "parameters": {"body": ["Ada", "#1"]}}
+    error = assert_error(await tenant.send(template=coupon), 422, "template_parameters_mismatch")
+    assert (error["details"]["expected"], error["details"]["got"]) == (1, 0)
+    with_code = await tenant.send(
+        template={**coupon, "parameters": {"body": ["Ada", "#1"], "buttons": ["SAVE10"]}}
+    )
+    assert with_code.status_code == 202, with_code.text
+
+
+async def test_currency_and_date_time_parameters_in_metas_shape(tenant: Tenant) -> None:
+    await tenant.approved_template("order_update")
+    currency = {
+        "type": "currency",
+        "currency": {"fallback_value": "$10.99", "code": "USD", "amount_1000": 10990},
+    }
+    date_time = {"type": "date_time", "date_time": {"fallback_value": "May 1, 2026"}}
+    response = await tenant.send(template=order_update(currency, date_time))
+    assert response.status_code == 202, response.text
+    assert response.json()["template"]["parameters"]["body"] == [currency, date_time]
+    await tenant.wait_for(response.json()["id"], "read")
+
+    without_code = {"type": "currency", "currency": {"fallback_value": "$10.99", "amount_1000": 10990}}
+    error = assert_error(
+        await tenant.send(template=order_update(without_code, "#1")), 422, "template_parameters_mismatch"
+    )
+    assert "currency" in error["message"]
+    unknown_kind = {"type": "location", "location": {"fallback_value": "x"}}
+    assert_error(
+        await tenant.send(template=order_update(unknown_kind, "#1")), 422, "template_parameters_mismatch"
+    )
+
+
+async def test_a_paused_template_is_refused_saying_until_when(tenant: Tenant, db: Database) -> None:
+    approved = await tenant.approved_template("order_update")
+    await review(db, tenant, approved, "PAUSED")
+    paused_until = (await fetch(tenant, approved["id"]))["paused_until"]
+    error = assert_error(await tenant.send(template=order_update("Ada", "#1")), 409, "template_not_approved")
+    assert error["details"]["status"] == "PAUSED"
+    assert error["details"]["paused_until"] == paused_until
+    assert paused_until in error["message"]
+    assert "3 h" in error["message"]
+
+    await tenant.advance_clock(3 * 3600 + 1)
+    await eventually(lambda: fetch(tenant, approved["id"]), lambda t: t["status"] == "APPROVED")
+    assert (await tenant.send(template=order_update("Ada", "#1"))).status_code == 202
+
+
+async def test_the_second_pause_is_refused_for_six_hours(tenant: Tenant, db: Database) -> None:
+    template = await insert_template(db, tenant, "order_update", TemplateStatus.APPROVED)
+    for status in ("PAUSED", "REINSTATED", "PAUSED"):
+        await review(db, tenant, template, status)
+    error = assert_error(await tenant.send(template=order_update("Ada", "#1")), 409, "template_not_approved")
+    assert "6 h" in error["message"]
+    assert error["details"]["paused_until"] in error["message"]
+
+
+async def test_a_disabled_template_is_refused_saying_why(tenant: Tenant, db: Database) -> None:
+    template = await insert_template(db, tenant, "order_update", TemplateStatus.APPROVED)
+    for status in ("PAUSED", "REINSTATED", "PAUSED", "REINSTATED", "PAUSED"):
+        await review(db, tenant, template, status)
+    error = assert_error(await tenant.send(template=order_update("Ada", "#1")), 409, "template_not_approved")
+    assert error["details"]["status"] == "DISABLED"
+    assert error["details"]["paused_until"] is None
+    assert error["details"]["reason"] in error["message"]
+    assert "quality" in error["details"]["reason"]
+
+
+async def test_a_template_paused_after_acceptance_fails_the_queued_message(
+    tenant: Tenant, db: Database
+) -> None:
+    approved = await tenant.approved_template("order_update")
+    paused_at = await clock(tenant)
+    template_provider_id = await provider_id(db, approved["id"])
+    async with db.transaction() as session:
+        message = await accept_in(session, tenant, template=order_update("Ada", "#1"))
+        channel = await session.get(Channel, tenant.whatsapp)
+        assert channel is not None
+        await apply_event(
+            session,
+            channel,
+            TemplateReview(
+                provider_template_id=template_provider_id,
+                name="order_update",
+                language="en",
+                status="PAUSED",
+                timestamp=paused_at,
+            ),
+        )
+        message_id = message.id
+    failed = await tenant.wait_for(message_id, "failed")
+    assert failed["error"]["code"] == "template_not_approved"
+    assert "paused" in failed["error"]["message"].lower()

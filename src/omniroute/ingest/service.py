@@ -21,6 +21,8 @@ from omniroute.providers.events import (
     InboundMessage,
     ProviderEvent,
     StatusUpdate,
+    TemplateCategoryUpdate,
+    TemplateQualityUpdate,
     TemplateReview,
 )
 from omniroute.templates import service as templates
@@ -38,6 +40,10 @@ async def apply_event(session: AsyncSession, channel: Channel, event: ProviderEv
             await templates.apply_review(session, channel, event)
         case ChannelQualityUpdate():
             apply_channel_quality(session, channel, event)
+        case TemplateCategoryUpdate():
+            await templates.apply_category_update(session, channel, event)
+        case TemplateQualityUpdate():
+            await templates.apply_quality_update(session, channel, event)
         case _:
             log.info("provider event %s on %s changes no state: %s", event.type, channel.id, event)
 

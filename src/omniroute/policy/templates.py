@@ -140,6 +140,20 @@ QUALITY_PAUSE_DURATIONS = (timedelta(hours=3), timedelta(hours=6))
 
 EDITS_PER_DAY = 1
 EDITS_PER_30_DAYS = 10
+EDIT_LIMITS = ((timedelta(hours=24), EDITS_PER_DAY), (timedelta(days=30), EDITS_PER_30_DAYS))
+"""Edits of an APPROVED template allowed per rolling period."""
+EDITABLE_STATUSES = frozenset({TemplateStatus.APPROVED, TemplateStatus.REJECTED, TemplateStatus.PAUSED})
+
+CATEGORY_CHANGE_NOTICE = timedelta(hours=24)
+"""Meta announces a re-categorisation this long before it takes effect."""
+
+REINSTATED = "REINSTATED"
+"""Webhook-only: a paused or flagged template is approved again."""
+LOCKED = "LOCKED"
+UNLOCKED = "UNLOCKED"
+"""Webhook-only: a locked template cannot be edited until it is unlocked."""
+NOTICE_ONLY_EVENTS = frozenset({"FLAGGED", "ARCHIVED", LOCKED, UNLOCKED})
+"""Webhook-only events that leave the status as it is; they are kept in the history."""
 
 # WhatsApp's supported template language codes.
 LANGUAGES = frozenset(

@@ -116,7 +116,7 @@ class WhatsAppProvider(Provider):
     async def edit_template(
         self, provider_template_id: str, template: TemplateDefinition
     ) -> SubmittedTemplate:
-        """Change a template's components (and category); it goes back to review."""
+        """Submit new components for an existing template; it goes back to review."""
 
     @abstractmethod
     async def mark_read(self, provider_message_id: str) -> None:

@@ -48,6 +48,8 @@ class TemplateReview(BaseModel):
     language: str
     status: str
     reason: str | None = None
+    suggested_category: str | None = None
+    """The category the reviewer would approve, when it rejected the template's own."""
     timestamp: datetime
 
 

@@ -4,16 +4,27 @@ from fastapi import Request
 from sqlalchemy import update
 
 from omniroute.channels import service as channels
+from omniroute.channels.models import ChannelType
 from omniroute.conversations import service as conversations
 from omniroute.conversations.schemas import WindowOut
 from omniroute.core.deps import SessionDep
-from omniroute.core.errors import InvalidRequestError
+from omniroute.core.errors import InvalidRequestError, not_found
 from omniroute.core.http import api_router
 from omniroute.ingest.service import record_inbound
 from omniroute.jobs.queue import shift_test_clock
 from omniroute.messages import service as messages
+from omniroute.providers.base import TemplateDefinition
 from omniroute.providers.events import InboundMessage
-from omniroute.sandbox.schemas import ClockAdvance, ClockOut, SandboxInbound, SandboxInboundOut
+from omniroute.providers.sandbox import templates as sandbox_templates
+from omniroute.providers.sandbox.models import SandboxTemplate
+from omniroute.sandbox.schemas import (
+    ClockAdvance,
+    ClockOut,
+    SandboxInbound,
+    SandboxInboundOut,
+    SandboxTemplateCreate,
+    SandboxTemplateOut,
+)
 from omniroute.services import wake_workers_after_commit
 from omniroute.workspaces.auth import TestAuth
 from omniroute.workspaces.models import Workspace
@@ -71,3 +82,38 @@ async def advance_clock(
 @router.get("/clock", summary="The test clock")
 async def get_clock(auth: TestAuth) -> ClockOut:
     return ClockOut(now=auth.now(), offset_seconds=auth.workspace.test_clock_offset_seconds)
+
+
+@router.post("/templates", status_code=201, summary="A template is made or changed in Meta's UI (test mode)")
+async def put_template(
+    body: SandboxTemplateCreate, auth: TestAuth, session: SessionDep
+) -> SandboxTemplateOut:
+    """Writes the sandbox's own template list (the simulated Meta side), not omniroute's:
+    ``POST /v1/channels/{id}/templates/sync`` then pulls it."""
+    channel = await channels.get(session, auth, body.channel_id, param="channel_id")
+    if channel.type != ChannelType.WHATSAPP:
+        raise InvalidRequestError(
+            "channel_type_unsupported", "Templates exist only on WhatsApp channels.", param="channel_id"
+        )
+    definition = TemplateDefinition(
+        body.name,
+        body.language,
+        body.category.value,
+        [c.model_dump(exclude_none=True) for c in body.components],
+    )
+    row = await sandbox_templates.put(
+        session, channel, definition, status=body.status, quality_score=body.quality_score
+    )
+    return SandboxTemplateOut.model_validate(row, from_attributes=True)
+
+
+@router.delete("/templates/{provider_template_id}", summary="A template is deleted in Meta's UI (test mode)")
+async def remove_template(
+    provider_template_id: str, auth: TestAuth, session: SessionDep
+) -> SandboxTemplateOut:
+    row = await session.get(SandboxTemplate, provider_template_id)
+    if row is None or row.workspace_id != auth.workspace_id or row.mode != auth.mode:
+        raise not_found("sandbox template", provider_template_id)
+    out = SandboxTemplateOut.model_validate(row, from_attributes=True)
+    await sandbox_templates.remove(session, row.channel_id, row.name, row.id)
+    return out

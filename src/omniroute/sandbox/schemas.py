@@ -5,6 +5,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from omniroute.conversations.schemas import WindowOut
 from omniroute.messages.schemas import MessageOut, TextContent
+from omniroute.policy.templates import TemplateCategory, TemplateStatus
+from omniroute.templates.schemas import TemplateComponent
 
 TEN_YEARS = 10 * 366 * 24 * 3600
 
@@ -50,3 +52,31 @@ class ClockOut(BaseModel):
     object: Literal["sandbox_clock"] = "sandbox_clock"
     now: datetime
     offset_seconds: float
+
+
+class SandboxTemplateCreate(BaseModel):
+    """A template as made or changed in Meta's UI, outside omniroute (test mode)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel_id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=16)
+    category: TemplateCategory
+    components: list[TemplateComponent] = Field(min_length=1)
+    status: TemplateStatus = TemplateStatus.APPROVED
+    quality_score: str | None = Field(default=None, max_length=16)
+
+
+class SandboxTemplateOut(BaseModel):
+    object: Literal["sandbox_template"] = "sandbox_template"
+    id: str
+    """The provider's template id."""
+    channel_id: str
+    name: str
+    language: str
+    category: str
+    status: str
+    components: list[dict[str, Any]]
+    rejection_reason: str | None
+    quality_score: str | None

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omniroute.core.db import Base, JSONType
@@ -23,7 +23,22 @@ class Template(TenantScoped, Timestamped, Base):
     category: Mapped[TemplateCategory] = mapped_column(String(32))
     status: Mapped[TemplateStatus] = mapped_column(String(32))
     rejection_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    suggested_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The category the reviewer suggests when it rejected the template for its category."""
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why the template is in its status (paused, disabled, ...), in words."""
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    pause_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Quality pauses so far: the next one lasts longer, the last one disables the template."""
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     quality_score: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    category_history: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONType, default=list, server_default="[]"
+    )
+    """Re-categorisations: previous/new category, when announced and when completed."""
+    quality_history: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list, server_default="[]")
+    edits: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
+    """When the template was edited while APPROVED (RFC 3339), for Meta's edit limits."""
     components: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     variables: Mapped[dict[str, Any]] = mapped_column(JSONType)
     """Expected parameters per component, derived from ``components`` at submission."""
@@ -41,6 +56,7 @@ class TemplateStatusChange(Base):
     template_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("templates.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[TemplateStatus] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    """A ``TemplateStatus``, or a webhook-only notice (FLAGGED, LOCKED, ...) that left it unchanged."""
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -72,6 +72,42 @@ class StatusChangeOut(BaseModel):
     at: datetime
 
 
+class TemplateEdit(BaseModel):
+    """New components for an existing template (Meta's edit): linted, then reviewed again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    components: list[TemplateComponent] = Field(min_length=1)
+    category: TemplateCategory | None = Field(
+        default=None,
+        description="Only a REJECTED template may change its category (e.g. to the suggested one).",
+    )
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    def component_dicts(self) -> list[dict[str, Any]]:
+        return [c.model_dump(exclude_none=True) for c in self.components]
+
+
+class CategoryChangeOut(BaseModel):
+    previous_category: str
+    new_category: str
+    announced_at: datetime | None
+    """When Meta announced it (None when it was completed without notice, e.g. found by sync)."""
+    effective_at: datetime | None
+    completed_at: datetime | None
+    """None while the change is announced but not yet made."""
+
+
+class QualityChangeOut(BaseModel):
+    previous_score: str | None
+    new_score: str
+    at: datetime
+
+
 class TemplateOut(BaseModel):
     id: str
     object: Literal["template"] = "template"
@@ -81,9 +117,33 @@ class TemplateOut(BaseModel):
     category: TemplateCategory
     status: TemplateStatus
     rejection_reason: str | None
+    suggested_category: TemplateCategory | None = Field(
+        description="The category the reviewer would approve, when it rejected the template's own."
+    )
+    status_reason: str | None = Field(
+        description="Why the template is in its status (paused, disabled, ...)."
+    )
+    paused_until: datetime | None = Field(description="When a quality pause ends (status PAUSED).")
+    pause_count: int = Field(description="Quality pauses so far: 1st 3 h, 2nd 6 h, the 3rd disables.")
+    locked: bool = Field(description="Meta locked the template: it cannot be edited until unlocked.")
     quality_score: str | None
+    quality_history: list[QualityChangeOut]
+    category_history: list[CategoryChangeOut]
+    pending_category_change: CategoryChangeOut | None = Field(
+        description="A re-categorisation Meta announced and has not made yet."
+    )
     components: list[dict[str, Any]]
     variables: dict[str, Any]
     status_history: list[StatusChangeOut] | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class TemplateSyncOut(BaseModel):
+    object: Literal["template_sync"] = "template_sync"
+    created: int
+    updated: int
+    deleted: int
+    unchanged: int
+    data: list[TemplateOut]
+    """Every template of the channel after the sync."""

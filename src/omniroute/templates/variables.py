@@ -64,8 +64,40 @@ def _mismatch(component: str, expected: Any, got: Any, why: str) -> InvalidReque
     )
 
 
-def _text_values(component: str, expected: list[str], given: Any, named: bool) -> list[tuple[str, str]]:
-    """Check one text component's values; return (variable, value) pairs in order."""
+RICH_PARAMETERS = {"currency": ("fallback_value", "code", "amount_1000"), "date_time": ("fallback_value",)}
+"""Parameter kinds beside text, in Meta's shape, with the fields each requires."""
+
+
+def _parameter(component: str, expected: Any, name: str, value: Any) -> tuple[dict[str, Any], str]:
+    """One parameter in Meta's shape, and the text the customer will read for it."""
+    if isinstance(value, dict):
+        kind = str(value.get("type"))
+        required = RICH_PARAMETERS.get(kind)
+        inner = value.get(kind)
+        if required is None or not isinstance(inner, dict) or not set(required) <= set(inner):
+            raise _mismatch(
+                component,
+                expected,
+                value,
+                f"parameter {name!r} must be text, or a currency "
+                '({"type": "currency", "currency": {"fallback_value", "code", "amount_1000"}}) or '
+                'date_time ({"type": "date_time", "date_time": {"fallback_value"}}) in Meta\'s shape',
+            )
+        fallback = inner["fallback_value"]
+        if not isinstance(fallback, str) or not fallback:
+            raise _mismatch(
+                component, expected, value, f"parameter {name!r} needs a non-empty fallback_value"
+            )
+        return {"type": kind, kind: inner}, fallback
+    if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value) == "":
+        raise _mismatch(component, expected, value, f"parameter {name!r} must be non-empty text")
+    return {"type": "text", "text": str(value)}, str(value)
+
+
+def _text_values(
+    component: str, expected: list[str], given: Any, named: bool
+) -> list[tuple[str, dict[str, Any], str]]:
+    """Check one text component's values; return (variable, Meta parameter, text) in order."""
     if given is None:
         given = {} if named else []
     if named:
@@ -80,17 +112,34 @@ def _text_values(component: str, expected: list[str], given: Any, named: bool) -
         if len(given) != len(expected):
             raise _mismatch(component, len(expected), len(given), f"takes {len(expected)} parameter(s)")
         values = list(zip(expected, given, strict=True))
+    checked = []
     for name, value in values:
-        if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value) == "":
-            raise _mismatch(component, expected, value, f"parameter {name!r} must be non-empty text")
-    return [(name, str(value)) for name, value in values]
+        parameter, text = _parameter(component, expected, name, value)
+        if named:
+            parameter["parameter_name"] = name
+        checked.append((name, parameter, text))
+    return checked
 
 
-def _text_parameter(name: str, value: str, named: bool) -> dict[str, Any]:
-    parameter: dict[str, Any] = {"type": "text", "text": value}
-    if named:
-        parameter["parameter_name"] = name
-    return parameter
+def _media_parameter(expected: str, media: Any) -> dict[str, Any]:
+    """A media header's parameter: ``{"link"}`` or ``{"media_id"}``, optionally with
+    ``"type"``, or Meta's own ``{"type": "image", "image": {"link"}}``; the type must be
+    the one the template was approved with."""
+    if not isinstance(media, dict):
+        raise _mismatch("header", expected, media, "needs a media object with link or media_id")
+    given_kind = media.get("type") or next((k for k in MEDIA_FORMATS if k.lower() in media), None)
+    if given_kind is not None and str(given_kind).upper() != expected:
+        raise _mismatch(
+            "header", expected, str(given_kind).upper(), f"is an {expected} header; send a {expected.lower()}"
+        )
+    kind = expected.lower()
+    source = media[kind] if isinstance(media.get(kind), dict) else media
+    if "link" in source and isinstance(source["link"], str) and source["link"]:
+        return {"type": kind, kind: {"link": source["link"]}}
+    for key in ("media_id", "id"):
+        if isinstance(source.get(key), str) and source[key]:
+            return {"type": kind, kind: {"id": source[key]}}
+    raise _mismatch("header", expected, media, "needs a media object with link or media_id")
 
 
 def build_send_components(
@@ -105,23 +154,15 @@ def build_send_components(
     components: list[dict[str, Any]] = []
 
     if variables["header_media"]:
-        media = parameters.get("header")
-        if not isinstance(media, dict) or not ({"link", "media_id"} & set(media)):
-            raise _mismatch(
-                "header", variables["header_media"], media, "needs a media object with link or media_id"
-            )
-        kind = variables["header_media"].lower()
-        ref = {"link": media["link"]} if "link" in media else {"id": media["media_id"]}
-        components.append({"type": "header", "parameters": [{"type": kind, kind: ref}]})
+        parameter = _media_parameter(variables["header_media"], parameters.get("header"))
+        components.append({"type": "header", "parameters": [parameter]})
     elif variables["header"] or parameters.get("header"):
-        pairs = _text_values("header", variables["header"], parameters.get("header"), named)
-        components.append({"type": "header", "parameters": [_text_parameter(n, v, named) for n, v in pairs]})
+        header = _text_values("header", variables["header"], parameters.get("header"), named)
+        components.append({"type": "header", "parameters": [p for _, p, _ in header]})
 
-    body_pairs = _text_values("body", variables["body"], parameters.get("body"), named)
-    if body_pairs:
-        components.append(
-            {"type": "body", "parameters": [_text_parameter(n, v, named) for n, v in body_pairs]}
-        )
+    body = _text_values("body", variables["body"], parameters.get("body"), named)
+    if body:
+        components.append({"type": "body", "parameters": [p for _, p, _ in body]})
 
     expected_buttons = variables["buttons"]
     given_buttons = parameters.get("buttons") or []
@@ -144,7 +185,7 @@ def build_send_components(
         components.append(
             {"type": "button", "sub_type": sub_type, "index": str(spec["index"]), "parameters": [parameter]}
         )
-    return components, dict(body_pairs)
+    return components, {name: text for name, _, text in body}
 
 
 def hydrate(text: str, values: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import ChannelType
 from omniroute.config import Settings
@@ -32,8 +32,10 @@ from omniroute.providers.base import (
     WebChatProvider,
     WhatsAppProvider,
 )
-from omniroute.providers.sandbox.simulation import delivery_script, review_template, scenario_for
-from omniroute.templates.models import Template
+from omniroute.providers.errors import ProviderRejected
+from omniroute.providers.sandbox import templates as store
+from omniroute.providers.sandbox.models import SandboxTemplate
+from omniroute.providers.sandbox.simulation import delivery_script, scenario_for
 from omniroute.workspaces.models import Workspace
 
 EMIT_JOB = "sandbox.emit"
@@ -120,62 +122,46 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
         ).as_dict()
 
     async def submit_template(self, template: TemplateDefinition) -> SubmittedTemplate:
-        return await self._review(f"sbx_tpl_{secrets.randbelow(10**15):015d}", template)
+        async with self.context.db.transaction() as session:
+            if await store.find(session, self.channel.id, template.name, template.language) is not None:
+                raise ProviderRejected(
+                    f"Template '{template.name}' ({template.language}) already exists on the account.",
+                    code="template_exists",
+                )
+            return await self._store_for_review(session, template)
 
     async def edit_template(
         self, provider_template_id: str, template: TemplateDefinition
     ) -> SubmittedTemplate:
-        """An edit is reviewed again, like a new submission."""
-        return await self._review(provider_template_id, template)
-
-    async def _review(self, provider_template_id: str, template: TemplateDefinition) -> SubmittedTemplate:
-        verdict = review_template(
-            {
-                "name": template.name,
-                "language": template.language,
-                "category": template.category,
-                "components": template.components,
-            }
-        )
         async with self.context.db.transaction() as session:
-            self._schedule(
-                session,
-                {
-                    "type": "template_review",
-                    "provider_template_id": provider_template_id,
-                    "name": template.name,
-                    "language": template.language,
-                    "status": verdict.status.value,
-                    "reason": verdict.reason,
-                },
-                delay=self.context.settings.sandbox_template_review_seconds,
-            )
-        return SubmittedTemplate(provider_template_id, TemplateStatus.PENDING.value, template.category)
+            row = await session.get(SandboxTemplate, provider_template_id)
+            if row is None or row.channel_id != self.channel.id:
+                raise ProviderRejected(
+                    f"Template {provider_template_id} does not exist on the account.",
+                    code="template_not_found",
+                )
+            return await self._store_for_review(session, template)
+
+    async def _store_for_review(
+        self, session: AsyncSession, template: TemplateDefinition
+    ) -> SubmittedTemplate:
+        row = await store.put(session, self.channel, template, status=TemplateStatus.PENDING)
+        store.schedule_review(session, row, self.context.settings.sandbox_template_review_seconds)
+        return SubmittedTemplate(row.id, TemplateStatus.PENDING.value, template.category)
 
     async def delete_template(self, name: str, provider_template_id: str | None) -> None:
-        """The sandbox keeps no template store of its own beyond omniroute's table."""
+        async with self.context.db.transaction() as session:
+            await store.remove(session, self.channel.id, name, provider_template_id)
 
     async def list_templates(self) -> list[ProviderTemplate]:
-        """The sandbox's account holds exactly the templates submitted on this channel."""
+        templates: list[ProviderTemplate] = []
+        cursor: str | None = None
         async with self.context.db.sessionmaker() as session:
-            rows = await session.scalars(
-                select(Template).where(
-                    Template.channel_id == self.channel.id, Template.provider_template_id.is_not(None)
-                )
-            )
-            return [
-                ProviderTemplate(
-                    provider_template_id=str(row.provider_template_id),
-                    name=row.name,
-                    language=row.language,
-                    category=row.category,
-                    status=row.status,
-                    components=row.components,
-                    rejection_reason=row.rejection_reason,
-                    quality_score=row.quality_score,
-                )
-                for row in rows
-            ]
+            while True:
+                page, cursor = await store.page(session, self.channel.id, cursor)
+                templates.extend(page)
+                if cursor is None:
+                    return templates
 
     async def mark_read(self, provider_message_id: str) -> None:
         """The sandbox's simulated customers do not watch for read receipts."""
