@@ -64,6 +64,12 @@ async def test_another_phone_number_id_is_an_unknown_object(emulator: Emulator) 
     assert "999999999" in error["message"]
 
 
+async def test_an_unknown_path_is_graph_error_2500(emulator: Emulator) -> None:
+    response = await emulator.graph.get(f"/{PHONE_NUMBER_ID}/no_such_edge")
+    error = graph_error(response, 400, 2500)
+    assert error["message"] == f"Unknown path components: /{VERSION}/{PHONE_NUMBER_ID}/no_such_edge"
+
+
 async def test_the_phone_number_answers_with_its_fields(emulator: Emulator) -> None:
     response = await emulator.graph.get(f"/{PHONE_NUMBER_ID}")
     assert response.status_code == 200, response.text

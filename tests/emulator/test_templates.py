@@ -52,6 +52,7 @@ async def test_a_created_template_is_pending_then_approved_by_a_review_webhook(e
         "message_template_name": "order_shipped",
         "message_template_language": "en_US",
         "reason": "NONE",
+        "message_template_category": "UTILITY",
     }
     fetched = (await emulator.graph.get(f"/{created['id']}")).json()
     assert fetched["status"] == "APPROVED"
@@ -70,7 +71,7 @@ async def test_a_template_our_lint_rejects_is_rejected_by_review(emulator: Emula
     )
     assert review["event"] == "REJECTED"
     assert review["reason"] == "INVALID_FORMAT"
-    assert review["other_info"]["description"]
+    assert "variable" in review["rejection_info"]["reason"]
 
 
 async def test_creating_a_template_checks_its_fields_and_duplicates(emulator: Emulator) -> None:

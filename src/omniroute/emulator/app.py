@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from omniroute.emulator.config import EmulatorConfig
-from omniroute.emulator.errors import GraphError, invalid, unknown_object
+from omniroute.emulator.errors import GraphError, invalid, unknown_object, unknown_path_error
 from omniroute.emulator.service import Emulator, graph_version, timestamp_of
 from omniroute.policy.templates import TemplateStatus
 
@@ -156,5 +156,9 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
                 return emulator.templates[object_id].fields()
             return emulator.edit_template(object_id, body)
         raise unknown_object(method, object_id)
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"], dependencies=[Depends(authenticated)])
+    async def unknown_path(path: str) -> None:
+        raise unknown_path_error(path)
 
     return app

@@ -32,6 +32,7 @@ TITLES: dict[int, tuple[str, int]] = {
     132016: ("Template has been disabled", 400),
 }
 
+UNKNOWN_PATH = 2500
 UNKNOWN_OBJECT_SUBCODE = 33
 DUPLICATE_TEMPLATE_SUBCODE = 2388024
 
@@ -87,3 +88,7 @@ def unknown_object(method: str, object_id: str) -> GraphError:
             "cannot be loaded due to missing permissions, or does not support this operation."
         ),
     )
+
+
+def unknown_path_error(path: str) -> GraphError:
+    return GraphError(UNKNOWN_PATH, message=f"Unknown path components: /{path}")

@@ -20,7 +20,7 @@ from omniroute.emulator.errors import DUPLICATE_TEMPLATE_SUBCODE, GraphError, in
 from omniroute.emulator.validation import Send, validate_send, wa_id_of
 from omniroute.emulator.webhooks import Background, WebhookSender
 from omniroute.policy import errors as meta_errors
-from omniroute.policy.limits import QualityRating
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, QualityRating
 from omniroute.policy.pricing import price_message
 from omniroute.policy.templates import SENDABLE_STATUSES, RejectionReason, TemplateCategory, TemplateStatus
 from omniroute.policy.window import (
@@ -29,11 +29,7 @@ from omniroute.policy.window import (
     refreshed_last_inbound,
     window_at,
 )
-from omniroute.providers.sandbox.network_rules import (
-    PairRateLimiter,
-    ThroughputLimiter,
-    template_parameter_problem,
-)
+from omniroute.providers.sandbox.network_rules import SendLimits, template_parameter_problem
 from omniroute.providers.sandbox.simulation import Step, delivery_script, review_template, scenario_for
 
 LAST_VERSION_WITH_CONVERSATION = 23
@@ -136,8 +132,7 @@ class Emulator:
         self._clear()
 
     def _clear(self) -> None:
-        self.throughput = ThroughputLimiter(self.config.throughput)
-        self.pair_rate = PairRateLimiter()
+        self.limits = SendLimits(self.config.throughput)
         self.received: list[dict[str, Any]] = []
         self.outbound: dict[str, Outbound] = {}
         self.inbound: dict[str, dict[str, Any]] = {}
@@ -170,7 +165,9 @@ class Emulator:
             "display_phone_number": self.config.display_phone_number,
             "quality_rating": QualityRating.GREEN.value,
             "platform_type": "CLOUD_API",
-            "throughput": {"level": "STANDARD"},
+            "throughput": {
+                "level": "HIGH" if self.config.throughput > DEFAULT_THROUGHPUT_PER_SECOND else "STANDARD"
+            },
             "messaging_limit_tier": "TIER_250",
             "id": self.config.phone_number_id,
         }
@@ -254,11 +251,9 @@ class Emulator:
         template = self._sendable_template(send) if send.type == "template" else None
         if template is None and not window_open:
             raise GraphError(meta_errors.RE_ENGAGEMENT, SEND_REFUSALS[meta_errors.RE_ENGAGEMENT])
-        clock = time.monotonic()
-        if not self.throughput.allow(clock):
-            raise GraphError(meta_errors.THROUGHPUT_LIMIT, SEND_REFUSALS[meta_errors.THROUGHPUT_LIMIT])
-        if not self.pair_rate.allow(send.wa_id, clock):
-            raise GraphError(meta_errors.PAIR_RATE_LIMIT, SEND_REFUSALS[meta_errors.PAIR_RATE_LIMIT])
+        refusal = self.limits.refusal(send.wa_id, time.monotonic())
+        if refusal is not None:
+            raise GraphError(refusal, SEND_REFUSALS[refusal])
         price = price_message(
             template_category=TemplateCategory(template.category) if template else None,
             window_open=window_open,
@@ -431,19 +426,29 @@ class Emulator:
         return template.fields()
 
     def _review_done(self, template: Template, status: TemplateStatus, reason: str | None) -> None:
+        """Apply a verdict and announce it. The simulation's reasons read ``"CODE: why"``:
+        the code goes to ``reason``, the sentence to ``rejection_info``."""
         self._reviews.pop(template.id, None)
         code, _, description = (reason or RejectionReason.NONE.value).partition(":")
+        code = code.strip() or RejectionReason.NONE.value
+        rejected = status is TemplateStatus.REJECTED
         template.status = status
-        template.rejected_reason = code if code in RejectionReason.__members__ else RejectionReason.NONE.value
+        template.rejected_reason = code if rejected and code in RejectionReason.__members__ else "NONE"
         value: dict[str, Any] = {
             "event": status.value,
             "message_template_id": int(template.id),
             "message_template_name": template.name,
             "message_template_language": template.language,
-            "reason": template.rejected_reason if status is TemplateStatus.REJECTED else reason or "NONE",
+            "reason": code,
+            "message_template_category": template.category,
         }
-        if description.strip():
-            value["other_info"] = {"title": code, "description": description.strip()}
+        if status is TemplateStatus.DISABLED:
+            value["disable_info"] = {"disable_date": int(time.time())}
+        if rejected and description.strip():
+            value["rejection_info"] = {
+                "reason": description.strip(),
+                "recommendation": "Fix the template and submit it again.",
+            }
         self.webhooks.send("message_template_status_update", value)
 
     def list_templates(self, params: dict[str, str], base_url: str) -> dict[str, Any]:

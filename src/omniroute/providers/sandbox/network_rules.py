@@ -7,7 +7,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from omniroute.policy.limits import PAIR_RATE_BURST, PAIR_RATE_INTERVAL
+from omniroute.policy import errors as meta_errors
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, PAIR_RATE_BURST, PAIR_RATE_INTERVAL
 from omniroute.templates.variables import expected_variables
 
 
@@ -51,6 +52,28 @@ class PairRateLimiter:
             return False
         bucket.tokens -= 1
         return True
+
+
+class SendLimits:
+    """Both limits of one business phone number: a send passes throughput first, then the
+    pair rate; a refused send uses up no allowance of the limit that did not refuse it."""
+
+    def __init__(self, throughput: int = DEFAULT_THROUGHPUT_PER_SECOND) -> None:
+        self.throughput = ThroughputLimiter(throughput)
+        self.pair_rate = PairRateLimiter()
+
+    def refusal(self, recipient: str, now: float) -> int | None:
+        """Meta's error code for a send refused now (130429 or 131056), or None if it may go."""
+        if not self.throughput.allow(now):
+            return meta_errors.THROUGHPUT_LIMIT
+        if not self.pair_rate.allow(recipient, now):
+            return meta_errors.PAIR_RATE_LIMIT
+        return None
+
+    @staticmethod
+    def retry_after(code: int) -> float:
+        """Seconds until a send refused with ``code`` can pass again."""
+        return PAIR_RATE_INTERVAL.total_seconds() if code == meta_errors.PAIR_RATE_LIMIT else 1.0
 
 
 def _send_component(components: list[dict[str, Any]], kind: str, index: int | None = None) -> dict[str, Any]:
