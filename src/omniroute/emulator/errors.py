@@ -28,8 +28,8 @@ TITLES: dict[int, tuple[str, int]] = {
         400,
     ),
     meta_errors.TEMPLATE_MISSING: ("Template name does not exist in the translation", 404),
-    132015: ("Template is paused", 400),
-    132016: ("Template has been disabled", 400),
+    meta_errors.TEMPLATE_PAUSED: ("Template is paused", 400),
+    meta_errors.TEMPLATE_DISABLED: ("Template has been disabled", 400),
 }
 
 UNKNOWN_PATH = 2500

@@ -5,10 +5,12 @@ Delivery outcomes and template verdicts come from the sandbox's simulation core
 (``providers.sandbox.simulation``), the limits from ``providers.sandbox.network_rules``
 and every number from ``omniroute.policy``, so test mode, the emulator and Meta agree."""
 
+import asyncio
 import base64
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +22,7 @@ from omniroute.emulator.errors import DUPLICATE_TEMPLATE_SUBCODE, GraphError, in
 from omniroute.emulator.validation import Send, validate_send, wa_id_of
 from omniroute.emulator.webhooks import Background, WebhookSender
 from omniroute.policy import errors as meta_errors
-from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, QualityRating
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier, QualityRating
 from omniroute.policy.pricing import price_message
 from omniroute.policy.templates import SENDABLE_STATUSES, RejectionReason, TemplateCategory, TemplateStatus
 from omniroute.policy.window import (
@@ -35,6 +37,15 @@ from omniroute.providers.sandbox.simulation import Step, delivery_script, review
 LAST_VERSION_WITH_CONVERSATION = 23
 """Graph versions up to v23 carry a ``conversation`` object in status webhooks; v24+ do not."""
 
+PHONE_NUMBER_FIELDS = (
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "platform_type",
+    "throughput",
+    "id",
+)
 TEMPLATE_FIELDS = ("name", "parameter_format", "components", "language", "status", "category", "id")
 EDITABLE_STATUSES = frozenset({TemplateStatus.APPROVED, TemplateStatus.REJECTED, TemplateStatus.PAUSED})
 TEMPLATE_PAGE_SIZE = 25
@@ -138,7 +149,7 @@ class Emulator:
         self.inbound: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, Customer] = {}
         self.templates: dict[str, Template] = {}
-        self._reviews: dict[str, Any] = {}
+        self._reviews: dict[str, asyncio.Task[None]] = {}
         self.webhooks.deliveries.clear()
 
     async def reset(self) -> None:
@@ -156,7 +167,7 @@ class Emulator:
         if authorization and authorization.lower().startswith("bearer "):
             token = authorization[7:].strip()
         if not token or not secrets.compare_digest(token, self.config.access_token):
-            raise GraphError(190, subcode=None)
+            raise GraphError(190)
 
     def phone_number(self, fields: str | None) -> dict[str, Any]:
         everything: dict[str, Any] = {
@@ -168,22 +179,10 @@ class Emulator:
             "throughput": {
                 "level": "HIGH" if self.config.throughput > DEFAULT_THROUGHPUT_PER_SECOND else "STANDARD"
             },
-            "messaging_limit_tier": "TIER_250",
+            "messaging_limit_tier": MessagingTier.TIER_250.value,
             "id": self.config.phone_number_id,
         }
-        return _pick(
-            everything,
-            fields,
-            (
-                "verified_name",
-                "code_verification_status",
-                "display_phone_number",
-                "quality_rating",
-                "platform_type",
-                "throughput",
-                "id",
-            ),
-        )
+        return _pick(everything, fields, PHONE_NUMBER_FIELDS)
 
     # -- messages ----------------------------------------------------------------------
 
@@ -236,9 +235,13 @@ class Emulator:
                 meta_errors.TEMPLATE_MISSING, f"template name ({name}) does not exist in {language}"
             )
         if template.status is TemplateStatus.PAUSED:
-            raise GraphError(132015, f"Template {name} ({language}) is paused because of low quality.")
+            raise GraphError(
+                meta_errors.TEMPLATE_PAUSED, f"Template {name} ({language}) is paused because of low quality."
+            )
         if template.status is TemplateStatus.DISABLED:
-            raise GraphError(132016, f"Template {name} ({language}) has been disabled.")
+            raise GraphError(
+                meta_errors.TEMPLATE_DISABLED, f"Template {name} ({language}) has been disabled."
+            )
         problem = template_parameter_problem(template.components, send.content.get("components", []))
         if problem:
             raise GraphError(meta_errors.TEMPLATE_PARAM_COUNT, problem)
@@ -274,7 +277,7 @@ class Emulator:
             "messages": [{"id": message.id, "message_status": "accepted"}],
         }
 
-    def _player(self, message: Outbound, step: Step) -> Any:
+    def _player(self, message: Outbound, step: Step) -> Callable[[], Awaitable[None]]:
         async def play() -> None:
             if step.kind == "reply":
                 self.receive(message.send.wa_id, step.reply_text or "")

@@ -56,7 +56,7 @@ class PairRateLimiter:
 
 class SendLimits:
     """Both limits of one business phone number: a send passes throughput first, then the
-    pair rate; a refused send uses up no allowance of the limit that did not refuse it."""
+    pair rate (a send the pair rate refuses has still used its throughput slot)."""
 
     def __init__(self, throughput: int = DEFAULT_THROUGHPUT_PER_SECOND) -> None:
         self.throughput = ThroughputLimiter(throughput)
