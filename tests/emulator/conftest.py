@@ -130,17 +130,16 @@ class Emulator:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    async def approved_template(self, name: str, components: list[dict[str, Any]], **extra: Any) -> str:
-        response = await self.graph.post(
+    async def create_template(
+        self, name: str, components: list[dict[str, Any]], category: str = "UTILITY", language: str = "en_US"
+    ) -> httpx.Response:
+        return await self.graph.post(
             f"/{WABA_ID}/message_templates",
-            json={
-                "name": name,
-                "language": "en_US",
-                "category": "UTILITY",
-                "components": components,
-                **extra,
-            },
+            json={"name": name, "language": language, "category": category, "components": components},
         )
+
+    async def approved_template(self, name: str, components: list[dict[str, Any]]) -> str:
+        response = await self.create_template(name, components)
         assert response.status_code == 200, response.text
         template_id = str(response.json()["id"])
         await self.receiver.wait_for(

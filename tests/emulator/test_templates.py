@@ -61,10 +61,7 @@ async def test_a_created_template_is_pending_then_approved_by_a_review_webhook(e
 
 async def test_a_template_our_lint_rejects_is_rejected_by_review(emulator: Emulator) -> None:
     bad_body = {"type": "BODY", "text": "{{1}} is here"}
-    response = await emulator.graph.post(
-        f"/{WABA_ID}/message_templates",
-        json={"name": "edge_variable", "language": "en_US", "category": "UTILITY", "components": [bad_body]},
-    )
+    response = await emulator.create_template("edge_variable", [bad_body])
     template_id = int(response.json()["id"])
     review = await emulator.receiver.wait_for(
         "message_template_status_update", lambda v: v["message_template_id"] == template_id
@@ -80,25 +77,14 @@ async def test_creating_a_template_checks_its_fields_and_duplicates(emulator: Em
     )
     assert "category" in details(missing)
     await emulator.approved_template("twice", [POSITIONAL_BODY])
-    again = await emulator.graph.post(
-        f"/{WABA_ID}/message_templates",
-        json={"name": "twice", "language": "en_US", "category": "UTILITY", "components": [POSITIONAL_BODY]},
-    )
+    again = await emulator.create_template("twice", [POSITIONAL_BODY])
     error = graph_error(again, 400, 100)
     assert error["error_subcode"] == 2388024
 
 
 async def test_templates_are_listed_a_page_at_a_time_with_after_cursors(emulator: Emulator) -> None:
     for index in range(5):
-        await emulator.graph.post(
-            f"/{WABA_ID}/message_templates",
-            json={
-                "name": f"notice_{index}",
-                "language": "en",
-                "category": "MARKETING",
-                "components": [POSITIONAL_BODY],
-            },
-        )
+        await emulator.create_template(f"notice_{index}", [POSITIONAL_BODY], "MARKETING", "en")
     seen: list[str] = []
     params: dict[str, str] = {"limit": "2"}
     pages = 0
@@ -179,16 +165,7 @@ async def test_an_unknown_or_unapproved_template_is_132001(emulator: Emulator) -
     other_language = await emulator.send(**template_send("hello", FULL_PARAMETERS[1:2], language="fr"))
     graph_error(other_language, 404, 132001)
 
-    emulator_pending = await emulator.graph.post(
-        f"/{WABA_ID}/message_templates",
-        json={
-            "name": "slow_review",
-            "language": "en_US",
-            "category": "UTILITY",
-            "components": [POSITIONAL_BODY],
-        },
-    )
-    assert emulator_pending.status_code == 200
+    assert (await emulator.create_template("slow_review", [POSITIONAL_BODY])).status_code == 200
     graph_error(await emulator.send(**template_send("slow_review", FULL_PARAMETERS[1:2])), 404, 132001)
 
 
@@ -223,15 +200,7 @@ async def test_a_forced_review_pauses_a_template_and_sends_then_fail_with_132015
 
 async def test_a_forced_verdict_replaces_the_automatic_review(start_emulator: Any) -> None:
     emulator: Emulator = await start_emulator(review_seconds=60)
-    created = await emulator.graph.post(
-        f"/{WABA_ID}/message_templates",
-        json={
-            "name": "manual",
-            "language": "en_US",
-            "category": "MARKETING",
-            "components": [POSITIONAL_BODY],
-        },
-    )
+    created = await emulator.create_template("manual", [POSITIONAL_BODY], "MARKETING")
     template_id = created.json()["id"]
     await emulator.control.post(
         f"/_emulator/templates/{template_id}/review", json={"status": "REJECTED", "reason": "PROMOTIONAL"}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omniroute.emulator.errors import GraphError, invalid
+from omniroute.messages.schemas import CONTENT_KINDS
 from omniroute.policy import message_format as fmt
 
 
@@ -275,9 +276,9 @@ def validate_send(body: dict[str, Any]) -> Send:
     if not 7 <= len(wa_id) <= 15:
         raise invalid(f"Param to is not a valid phone number: {to!r}.")
     kind = body.get("type", "text")
-    if kind not in fmt.MESSAGE_TYPES:
-        raise invalid(f"Param type must be one of {', '.join(sorted(fmt.MESSAGE_TYPES))}; got {kind!r}.")
-    for other in fmt.MESSAGE_TYPES - {kind}:
+    if kind not in CONTENT_KINDS:
+        raise invalid(f"Param type must be one of {', '.join(CONTENT_KINDS)}; got {kind!r}.")
+    for other in set(CONTENT_KINDS) - {kind}:
         if other in body:
             raise invalid(f'Unexpected key "{other}" for a message of type {kind}.')
     if kind == "contacts":

@@ -1,22 +1,7 @@
-"""What Meta accepts in a Cloud API send (messages reference): message types and the
-size limits its validation enforces. The emulator rejects anything outside these with
-error 100, as Meta does."""
+"""What Meta accepts in a Cloud API send (messages reference): the size limits its
+validation enforces. The emulator rejects anything outside these with error 100, as
+Meta does. The message types are omniroute's content kinds (``messages.schemas``)."""
 
-MESSAGE_TYPES = frozenset(
-    {
-        "text",
-        "image",
-        "video",
-        "audio",
-        "document",
-        "sticker",
-        "interactive",
-        "reaction",
-        "location",
-        "contacts",
-        "template",
-    }
-)
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 CAPTIONED_MEDIA = frozenset({"image", "video", "document"})
 
