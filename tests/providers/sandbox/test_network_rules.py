@@ -54,3 +54,19 @@ def test_each_component_count_is_checked() -> None:
     wrong_index = [*PARAMETERS[:2], {**PARAMETERS[2], "index": "1"}]
     problem = template_parameter_problem(components, wrong_index)
     assert problem is not None and "button at index 0" in problem
+
+
+def test_named_templates_need_the_template_parameter_names() -> None:
+    named_body = {"type": "BODY", "text": "Hello {{first_name}}, see you on {{day}} at the shop."}
+
+    def body(*names: str) -> list[dict[str, object]]:
+        return [
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": "x", "parameter_name": n} for n in names],
+            }
+        ]
+
+    assert template_parameter_problem([named_body], body("day", "first_name")) is None
+    problem = template_parameter_problem([named_body], body("first_name", "time"))
+    assert problem is not None and problem.startswith("body: parameter names")

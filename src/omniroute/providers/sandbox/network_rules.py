@@ -90,7 +90,8 @@ def template_parameter_problem(
 ) -> str | None:
     """Why a template send's parameters do not fit the approved template (Meta's 132000),
     or None. Counts header, body and per-button parameters against the variables the
-    approved components define."""
+    approved components define; a template with named variables also needs each text
+    parameter's ``parameter_name`` to be one of them."""
     expected = expected_variables(definition_components)
     header_expected = 1 if expected["header_media"] else len(expected["header"])
     counts = [
@@ -112,4 +113,11 @@ def template_parameter_problem(
                 f"{name}: number of localizable_params ({got}) does not match "
                 f"the expected number of params ({wanted})"
             )
+    if expected["format"] == "named":
+        for name in ("header", "body"):
+            given = [
+                p.get("parameter_name") for p in _send_component(send_components, name).get("parameters", [])
+            ]
+            if given and sorted(map(str, given)) != sorted(expected[name]):
+                return f"{name}: parameter names {given} do not match the template's {expected[name]}"
     return None
