@@ -1,4 +1,4 @@
-"""The ``omniroute`` command line: serve, worker, migrate, keys, templates."""
+"""The ``omniroute`` command line: serve, worker, migrate, keys, templates, emulator."""
 
 import asyncio
 import json
@@ -16,6 +16,7 @@ from omniroute.config import Settings, get_settings
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.migrations.runner import upgrade
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
 
 app = typer.Typer(help="omniroute: a multi-channel business messaging gateway.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -123,6 +124,52 @@ def worker() -> None:
             await services.close()
 
     asyncio.run(run())
+
+
+@app.command()
+def emulator(
+    phone_number_id: Annotated[str, typer.Option(help="The emulated business phone number's id.")],
+    waba_id: Annotated[str, typer.Option(help="The emulated WhatsApp Business Account id.")],
+    app_secret: Annotated[str, typer.Option(help="Signs webhooks (X-Hub-Signature-256).")],
+    access_token: Annotated[str, typer.Option(help="The bearer token API calls must carry.")],
+    webhook_url: Annotated[str, typer.Option(help="Where signed webhooks are POSTed.")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    throughput: Annotated[
+        int, typer.Option(min=1, help="Messages per second before error 130429.")
+    ] = DEFAULT_THROUGHPUT_PER_SECOND,
+    status_interval: Annotated[
+        float, typer.Option(min=0, help="Seconds between a message's status webhooks.")
+    ] = 1.0,
+    review_seconds: Annotated[
+        float, typer.Option(min=0, help="Seconds before a template's automatic review verdict.")
+    ] = 2.0,
+    display_phone_number: Annotated[
+        str, typer.Option(help="The number shown in webhooks' metadata.")
+    ] = "15550001234",
+) -> None:
+    """Run a WhatsApp Cloud API emulator (Graph API paths, signed webhooks, Meta's rules)."""
+    import uvicorn
+
+    from omniroute.emulator.app import create_emulator_app
+    from omniroute.emulator.config import EmulatorConfig
+
+    config = EmulatorConfig(
+        phone_number_id=phone_number_id,
+        waba_id=waba_id,
+        app_secret=app_secret,
+        access_token=access_token,
+        webhook_url=webhook_url,
+        throughput=throughput,
+        status_interval=status_interval,
+        review_seconds=review_seconds,
+        display_phone_number=display_phone_number,
+    )
+    console.print(
+        f"WhatsApp Cloud API emulator on [bold]http://{host}:{port}[/] "
+        f"(phone number {phone_number_id}, WABA {waba_id}); webhooks to {webhook_url}"
+    )
+    uvicorn.run(create_emulator_app(config), host=host, port=port, log_level="warning")
 
 
 @keys_app.command("create")

@@ -10,9 +10,11 @@ from tests.templates.lint_corpus import CASES
 from tests.templates.lint_corpus import corpus_template as template
 
 
-def test_a_format_error_is_rejected_as_invalid_format() -> None:
+def test_a_format_error_is_rejected_as_invalid_format_with_lints_sentence() -> None:
     assert review_template(template("header_newline")) == Verdict(
-        TemplateStatus.REJECTED, RejectionReason.INVALID_FORMAT.value
+        TemplateStatus.REJECTED,
+        RejectionReason.INVALID_FORMAT.value,
+        explanation="A text header is a single line: remove the line break.",
     )
 
 
@@ -23,7 +25,10 @@ def test_a_component_of_the_wrong_category_is_rejected_as_incorrect_category() -
 
 def test_promotional_content_in_a_utility_template_is_rejected_with_marketing_suggested() -> None:
     assert review_template(template("promotional_buy_now_button")) == Verdict(
-        TemplateStatus.REJECTED, RejectionReason.PROMOTIONAL.value, suggested_category="MARKETING"
+        TemplateStatus.REJECTED,
+        RejectionReason.PROMOTIONAL.value,
+        suggested_category="MARKETING",
+        explanation="Buy now",
     )
 
 
@@ -36,7 +41,12 @@ def test_the_same_wording_as_marketing_is_approved() -> None:
 def test_valid_corpus_templates_are_approved_unless_promotional_utility(slug: str) -> None:
     verdict = review_template(template(slug))
     if "promotional_content" in CASES[slug]["expected"]["warnings"]:
-        assert verdict == Verdict(TemplateStatus.REJECTED, "PROMOTIONAL", "MARKETING")
+        assert (verdict.status, verdict.reason, verdict.suggested_category) == (
+            TemplateStatus.REJECTED,
+            "PROMOTIONAL",
+            "MARKETING",
+        )
+        assert verdict.explanation
     else:
         assert verdict == Verdict(TemplateStatus.APPROVED, None, None)
 
@@ -52,3 +62,4 @@ def test_invalid_corpus_templates_are_rejected(slug: str) -> None:
     )
     assert verdict.reason == expected
     assert verdict.suggested_category is None
+    assert verdict.explanation

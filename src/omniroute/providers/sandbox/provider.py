@@ -3,7 +3,8 @@ simulation's script (statuses, replies, template reviews) as durable jobs that f
 the workspace's test clock. Nothing leaves the machine."""
 
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,9 +33,10 @@ from omniroute.providers.base import (
     WebChatProvider,
     WhatsAppProvider,
 )
-from omniroute.providers.errors import ProviderRejected
+from omniroute.providers.errors import ProviderRateLimited, ProviderRejected
 from omniroute.providers.sandbox import templates as store
 from omniroute.providers.sandbox.models import SandboxTemplate
+from omniroute.providers.sandbox.network_rules import SendLimits
 from omniroute.providers.sandbox.simulation import delivery_script, scenario_for
 from omniroute.workspaces.models import Workspace
 
@@ -45,6 +47,8 @@ EMIT_JOB = "sandbox.emit"
 class SandboxContext:
     db: Database
     settings: Settings
+    limits: dict[str, SendLimits] = field(default_factory=dict)
+    """Per channel: the simulated network's throughput and pair rate limits."""
 
 
 class _SandboxSender(Provider):
@@ -60,6 +64,7 @@ class _SandboxSender(Provider):
         return Mode(self.channel.mode)
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
+        self._check_limits(message)
         provider_message_id = f"{self.id_prefix}.{secrets.token_hex(12)}"
         pricing = await self._pricing(message)
         interval = self.context.settings.sandbox_status_interval
@@ -100,9 +105,25 @@ class _SandboxSender(Provider):
     async def _pricing(self, message: OutboundMessage) -> dict[str, Any] | None:
         return None
 
+    def _check_limits(self, message: OutboundMessage) -> None:
+        """Only WhatsApp's network limits sends; other channels accept everything."""
+
 
 class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
     id_prefix = "wamid.SBX"
+
+    def _check_limits(self, message: OutboundMessage) -> None:
+        """Meta's throughput and pair rate limits, shared with the emulator."""
+        limits = self.context.limits.setdefault(self.channel.id, SendLimits())
+        refusal = limits.refusal(message.recipient, time.monotonic())
+        if refusal is not None:
+            meaning = meta_errors.classify(refusal)
+            raise ProviderRateLimited(
+                meaning.meaning,
+                code=meaning.our_code,
+                provider_code=refusal,
+                retry_after=limits.retry_after(refusal),
+            )
 
     async def _pricing(self, message: OutboundMessage) -> dict[str, Any] | None:
         """Price the message the way Meta would from its own view of the window."""

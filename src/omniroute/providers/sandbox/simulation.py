@@ -64,6 +64,8 @@ class Verdict:
     status: TemplateStatus
     reason: str | None
     suggested_category: str | None = None
+    explanation: str | None = None
+    """The sentence behind a rejection (the first lint error, or the promotional sentence)."""
 
 
 def review_template(template: dict[str, Any]) -> Verdict:
@@ -76,7 +78,12 @@ def review_template(template: dict[str, Any]) -> Verdict:
     if errors:
         reasons = [LINT_REJECTION_REASONS.get(issue.code) for issue in errors]
         reason = next((r for r in reasons if r is not None), RejectionReason.INVALID_FORMAT)
-        return Verdict(TemplateStatus.REJECTED, reason.value)
+        return Verdict(TemplateStatus.REJECTED, reason.value, explanation=errors[0].message)
     if any(issue.code == PROMOTIONAL_CONTENT for issue in result.issues):
-        return Verdict(TemplateStatus.REJECTED, RejectionReason.PROMOTIONAL.value, result.suggested_category)
+        return Verdict(
+            TemplateStatus.REJECTED,
+            RejectionReason.PROMOTIONAL.value,
+            result.suggested_category,
+            explanation=result.category_reason,
+        )
     return Verdict(TemplateStatus.APPROVED, None)

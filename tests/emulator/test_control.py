@@ -1,0 +1,84 @@
+"""The control API under /_emulator/: health, what the emulator received and sent (with
+each webhook's delivery attempts), and reset."""
+
+import hashlib
+import hmac
+import json
+
+from tests.conftest import POSITIONAL_BODY, eventually
+from tests.emulator.conftest import APP_SECRET, CUSTOMER, PHONE_NUMBER_ID, WABA_ID, Emulator, details
+
+from omniroute.emulator.webhooks import signature
+
+
+async def test_health_names_the_emulated_number(emulator: Emulator) -> None:
+    response = await emulator.control.get("/_emulator/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["phone_number_id"] == PHONE_NUMBER_ID
+    assert response.json()["waba_id"] == WABA_ID
+
+
+async def test_webhooks_are_listed_with_their_delivery_attempts(emulator: Emulator) -> None:
+    emulator.receiver.fail_next = 1
+    await emulator.customer_writes()
+    await emulator.receiver.wait_for("messages", lambda v: "messages" in v)
+    [delivery] = (await emulator.control.get("/_emulator/webhooks")).json()["data"]
+    assert delivery["field"] == "messages"
+    assert delivery["delivered"] is True
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 200]
+    assert delivery["body"]["object"] == "whatsapp_business_account"
+    assert delivery["body"]["entry"][0]["id"] == WABA_ID
+
+
+async def test_a_webhook_the_receiver_keeps_refusing_is_given_up_after_the_retries(
+    emulator: Emulator,
+) -> None:
+    emulator.receiver.fail_next = 10
+    await emulator.customer_writes()
+
+    async def attempts() -> list[int]:
+        [delivery] = (await emulator.control.get("/_emulator/webhooks")).json()["data"]
+        return [a["status_code"] for a in delivery["attempts"]]
+
+    assert await eventually(attempts, lambda codes: len(codes) == 4) == [500, 500, 500, 500]
+    [delivery] = (await emulator.control.get("/_emulator/webhooks")).json()["data"]
+    assert delivery["delivered"] is False
+
+
+async def test_the_signature_is_hmac_sha256_of_the_raw_body_with_the_app_secret() -> None:
+    raw = json.dumps({"object": "whatsapp_business_account", "entry": []}).encode()
+    expected = hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    assert signature(APP_SECRET, raw) == f"sha256={expected}"
+
+
+async def test_received_sends_are_listed_with_their_outcome(emulator: Emulator) -> None:
+    await emulator.send()
+    await emulator.customer_writes()
+    accepted = (await emulator.send()).json()["messages"][0]["id"]
+    listing = (await emulator.control.get("/_emulator/messages")).json()
+    refused, ok = listing["received"]
+    assert refused["error"]["code"] == 131047
+    assert refused["request"]["to"] == CUSTOMER
+    assert ok["message_id"] == accepted
+    assert listing["outbound"][0]["id"] == accepted
+    assert listing["inbound"][0]["message"]["text"] == {"body": "Hi"}
+
+
+async def test_reset_forgets_messages_windows_templates_and_webhooks(emulator: Emulator) -> None:
+    await emulator.customer_writes()
+    await emulator.approved_template("welcome", [POSITIONAL_BODY])
+    assert (await emulator.send()).status_code == 200
+
+    assert (await emulator.control.post("/_emulator/reset")).json() == {"status": "reset"}
+
+    listing = (await emulator.control.get("/_emulator/messages")).json()
+    assert listing == {"received": [], "outbound": [], "inbound": []}
+    assert (await emulator.control.get("/_emulator/webhooks")).json() == {"data": []}
+    assert (await emulator.graph.get(f"/{WABA_ID}/message_templates")).json() == {"data": []}
+    details(await emulator.send(), 131047)
+
+
+async def test_an_inbound_without_a_valid_number_is_refused(emulator: Emulator) -> None:
+    response = await emulator.control.post("/_emulator/inbound", json={"from": "not-a-number", "text": "Hi"})
+    assert response.status_code == 422
