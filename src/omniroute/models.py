@@ -10,6 +10,7 @@ from omniroute.jobs.models import Job
 from omniroute.messages.models import Message, MessageStatusChange
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.templates.models import Template, TemplateStatusChange
+from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.workspaces.models import ApiKey, Workspace
 
 __all__ = [
@@ -27,5 +28,8 @@ __all__ = [
     "RequestLogEntry",
     "Template",
     "TemplateStatusChange",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workspace",
 ]
