@@ -60,6 +60,11 @@ async def test_a_customer_message_opens_the_window_and_is_received(tenant: Tenan
     assert await types_of(tenant, type="conversation.window_opened") == ["conversation.window_opened"]
 
 
+async def test_only_whatsapp_conversations_have_window_events(tenant: Tenant) -> None:
+    await tenant.inbound(channel_id=tenant.sms)
+    assert await types_of(tenant) == ["message.received"]
+
+
 async def test_a_refused_send_leaves_no_event(tenant: Tenant) -> None:
     assert_error(await tenant.send(), 409, "window_closed")
     assert await events_of(tenant) == []

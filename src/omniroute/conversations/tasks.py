@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.config import get_settings
@@ -79,8 +80,22 @@ async def _schedule(
     job_id = _JOB_ID_PREFIXES[kind] + conversation.id
     payload = {"conversation_id": conversation.id, "expires_at": rfc3339(conversation.window_expires_at)}
     delay = max(0.0, (at - now).total_seconds())
-    job = await session.get(Job, job_id)
-    if job is None:
+    # One statement, not read-then-write: a worker may be finishing (deleting) this job
+    # right now. Releasing the lease keeps a run in progress from deleting the moved job.
+    moved = await session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            payload=payload,
+            run_at=time.time() + delay,
+            locked_by=None,
+            locked_until=None,
+            attempts=0,
+            dead=False,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount == 0:  # type: ignore[attr-defined]
         queue.enqueue(
             session,
             kind,
@@ -90,14 +105,6 @@ async def _schedule(
             mode=Mode(conversation.mode),
             job_id=job_id,
         )
-        return
-    # Releasing the lease too keeps a run in progress from deleting the moved job when it finishes.
-    job.payload = payload
-    job.run_at = time.time() + delay
-    job.locked_by = None
-    job.locked_until = None
-    job.attempts = 0
-    job.dead = False
 
 
 async def _fire(ctx: JobContext, payload: dict[str, Any], type: EventType) -> None:

@@ -94,9 +94,10 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
         session, channel.workspace_id, mode, channel.id, contact.id
     )
     window_was_open = conversations.window_of(conversation, event.timestamp).is_open
-    if conversations.record_customer_message(
+    moved = conversations.record_customer_message(
         conversation, event.timestamp, from_entry_point=event.referral is not None
-    ):
+    )
+    if moved and channel.type == ChannelType.WHATSAPP:
         await window_timers.window_moved(session, conversation, contact, opened=not window_was_open)
     message = Message(
         id=new_id("msg"),

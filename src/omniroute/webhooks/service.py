@@ -122,9 +122,10 @@ def body_of(event: Event) -> str:
     )
 
 
-async def fan_out(session: AsyncSession) -> int:
+async def fan_out(session: AsyncSession) -> tuple[int, int]:
     """Turn events not yet fanned out into one delivery (and its job) per matching enabled
-    endpoint, in one transaction with clearing their flag. Returns how many events it took."""
+    endpoint, in one transaction with clearing their flag. Returns how many events it took
+    and how many deliveries it made."""
     batch = (
         await session.scalars(
             select(Event)
@@ -135,7 +136,7 @@ async def fan_out(session: AsyncSession) -> int:
         )
     ).all()
     if not batch:
-        return 0
+        return 0, 0
     endpoints: dict[tuple[str, str], list[WebhookEndpoint]] = defaultdict(list)
     for endpoint in await session.scalars(
         select(WebhookEndpoint).where(
@@ -145,17 +146,19 @@ async def fan_out(session: AsyncSession) -> int:
     ):
         endpoints[endpoint.workspace_id, endpoint.mode].append(endpoint)
     now = utcnow()
+    made = 0
     for event in batch:
         for endpoint in endpoints[event.workspace_id, event.mode]:
             if matches(endpoint.events, event.type):
                 _add_delivery(session, endpoint, event, now)
+                made += 1
     await session.execute(
         update(Event)
         .where(Event.id.in_([event.id for event in batch]))
         .values(fanout_pending=False)
         .execution_options(synchronize_session=False)
     )
-    return len(batch)
+    return len(batch), made
 
 
 def _add_delivery(session: AsyncSession, endpoint: WebhookEndpoint, event: Event, now: datetime) -> None:

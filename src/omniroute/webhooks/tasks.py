@@ -15,11 +15,15 @@ FANOUT_EVERY_SECONDS = 0.5
 
 @recurring(FANOUT_JOB, every=FANOUT_EVERY_SECONDS)
 async def fan_out(ctx: JobContext, payload: dict[str, Any]) -> None:
+    made_any = False
     while True:
         async with ctx.db.transaction() as session:
-            if await service.fan_out(session) < service.FANOUT_BATCH:
-                break
-    ctx.services.jobs_enqueued()
+            taken, made = await service.fan_out(session)
+        made_any = made_any or made > 0
+        if taken < service.FANOUT_BATCH:
+            break
+    if made_any:
+        ctx.services.jobs_enqueued()
 
 
 @task(service.DELIVER_JOB)
