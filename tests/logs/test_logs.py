@@ -77,6 +77,8 @@ async def test_event_filters(tenant: Tenant) -> None:
     assert len((await logs(tenant, kind="event", until=later))["data"]) >= 5
     assert_error(await tenant.test.get("/v1/logs", params={"type": "message.lost"}), 422, "parameter_invalid")
     assert_error(await tenant.test.get("/v1/logs", params={"kind": "audit"}), 422, "parameter_invalid")
+    mixed = await tenant.test.get("/v1/logs", params={"kind": "request", "message_id": sent["id"]})
+    assert_error(mixed, 422, "parameter_invalid", param="message_id")
 
 
 async def test_logs_are_isolated_by_mode(tenant: Tenant) -> None:

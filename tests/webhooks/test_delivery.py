@@ -98,6 +98,12 @@ async def test_unknown_event_types_are_refused(tenant: Tenant) -> None:
     assert_error(response, 422, "unknown_event_type", param="events")
 
 
+@pytest.mark.parametrize("url", ["example.com/hooks", "ftp://example.com/hooks", "https://"])
+async def test_a_url_must_be_absolute_http(tenant: Tenant, url: str) -> None:
+    response = await tenant.test.post("/v1/webhook-endpoints", json={"url": url})
+    assert_error(response, 422, "parameter_invalid", param="url")
+
+
 async def test_rotation_signs_with_both_secrets_for_a_day(tenant: Tenant, receiver: Receiver) -> None:
     endpoint = await create_endpoint(tenant, receiver.url, ["message.received"])
     rotated = await tenant.test.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret")

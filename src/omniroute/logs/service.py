@@ -8,6 +8,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.core.errors import InvalidRequestError
 from omniroute.core.tenancy import Tenant
 from omniroute.core.time import utcnow
 from omniroute.events.models import Event
@@ -29,11 +30,18 @@ class LogFilter:
 
     @property
     def kinds(self) -> tuple[Kind, ...]:
-        if self.kind is not None:
-            return (self.kind,)
-        if self.message_id or self.campaign_id or self.type:
-            return ("event",)  # these filters only describe events
-        return ("request", "event")
+        event_filter = next(
+            (name for name in ("message_id", "campaign_id", "type") if getattr(self, name)), None
+        )
+        if event_filter is None:
+            return (self.kind,) if self.kind else ("request", "event")
+        if self.kind == "request":
+            raise InvalidRequestError(
+                "parameter_invalid",
+                f"{event_filter} filters events; drop it or use kind=event.",
+                param=event_filter,
+            )
+        return ("event",)
 
 
 def _suffix(identifier: str) -> str:
