@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -331,13 +332,16 @@ async def anonymous(server: str) -> AsyncIterator[httpx.AsyncClient]:
 
 async def settled(db: Database, workspace_id: str, within: float = 10.0) -> None:
     """Wait until the workspace has no pending background work (statuses, replies,
-    reviews), so whatever was going to happen has happened. No job may have died."""
+    reviews), so whatever was going to happen has happened. No job may have died.
+    Timers set for later (a window's reminder hours away) are not pending work."""
 
     async def pending() -> tuple[int, int]:
         async with db.sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(Job.dead, func.count()).where(Job.workspace_id == workspace_id).group_by(Job.dead)
+                    select(Job.dead, func.count())
+                    .where(Job.workspace_id == workspace_id, Job.run_at < time.time() + within)
+                    .group_by(Job.dead)
                 )
             ).all()
         counts = {bool(dead): int(count) for dead, count in rows}

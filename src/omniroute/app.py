@@ -18,11 +18,14 @@ from omniroute.conversations.endpoints import router as conversations_router
 from omniroute.core.http import RequestContextMiddleware, api_router, install_error_handlers
 from omniroute.hooks.endpoints import router as hooks_router
 from omniroute.jobs.worker import Worker
+from omniroute.logs.endpoints import router as logs_router
 from omniroute.messages.endpoints import router as messages_router
 from omniroute.sandbox.endpoints import router as sandbox_router
 from omniroute.services import Services, build_services
 from omniroute.templates.endpoints import router as templates_router
+from omniroute.webhooks.endpoints import router as webhooks_router
 from omniroute.workspaces.auth import guard_idempotency
+from omniroute.workspaces.endpoints import router as workspace_router
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         messages_router,
         contacts_router,
         sandbox_router,
+        webhooks_router,
+        logs_router,
+        workspace_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

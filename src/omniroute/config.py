@@ -43,6 +43,26 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = 24
 
+    window_expiring_lead_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="Default time before a window closes at which conversation.window_expiring fires "
+        "(each workspace may override it with PATCH /v1/workspace).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest a webhook endpoint may take to answer one delivery."
+    )
+    webhook_allow_http: bool = Field(
+        default=False, description="Allow http:// webhook URLs in live mode (test mode always may)."
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow live-mode webhooks to private, loopback and link-local addresses (SSRF guard off).",
+    )
+    log_retention_days: int = Field(
+        default=30, ge=1, description="Days that request logs, events and webhook deliveries are kept."
+    )
+
     @property
     def idempotency_ttl(self) -> timedelta:
         return timedelta(hours=self.idempotency_ttl_hours)

@@ -12,6 +12,7 @@ from omniroute.messages.models import Message, MessageStatusChange
 from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.templates.models import Template, TemplateStatusChange
+from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.workspaces.models import ApiKey, Workspace
 
 __all__ = [
@@ -31,5 +32,8 @@ __all__ = [
     "SandboxTemplate",
     "Template",
     "TemplateStatusChange",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workspace",
 ]

@@ -4,6 +4,7 @@ and the workers (one engine, one HTTP client pool, one provider registry)."""
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, Request
 
 from omniroute.config import Settings
@@ -18,6 +19,12 @@ class Services:
     db: Database
     providers: ProviderRegistry
     request_log: RequestLogWriter
+    webhook_http: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(
+            follow_redirects=False, limits=httpx.Limits(max_connections=100)
+        )
+    )
+    """One connection pool for every webhook delivery (timeouts are set per request)."""
     _wake_callbacks: list[object] = field(default_factory=list)
 
     def on_jobs_enqueued(self, callback: object) -> None:
@@ -31,6 +38,7 @@ class Services:
 
     async def close(self) -> None:
         await self.request_log.stop()
+        await self.webhook_http.aclose()
         await self.providers.close()
         await self.db.dispose()
 

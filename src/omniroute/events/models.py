@@ -20,6 +20,8 @@ class Event(TenantScoped, Base):
         Index("ix_events_tenant_id", "workspace_id", "mode", "id"),
         Index("ix_events_message_id", "message_id"),
         Index("ix_events_campaign_id", "campaign_id"),
+        Index("ix_events_fanout_pending", "fanout_pending"),
+        Index("ix_events_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -34,3 +36,5 @@ class Event(TenantScoped, Base):
     """When the change happened, on the mode's clock (the test clock in test mode)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     """When the row was written, on the real clock (retention is measured from it)."""
+    fanout_pending: Mapped[bool] = mapped_column(default=True)
+    """Not yet turned into webhook deliveries (the webhook fan-out pass clears it)."""

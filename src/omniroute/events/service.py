@@ -39,6 +39,7 @@ def record(
         channel_id=channel_id,
         occurred_at=at,
         created_at=utcnow(),
+        fanout_pending=True,
     )
     session.add(event)
     return event

@@ -21,3 +21,20 @@ class EventType(StrEnum):
     CAMPAIGN_COMPLETED = "campaign.completed"
     CHANNEL_QUALITY_UPDATED = "channel.quality_updated"
     VERIFICATION_APPROVED = "verification.approved"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+
+
+WILDCARD = "*"
+
+
+def is_valid_filter(pattern: str) -> bool:
+    """``*``, ``<group>.*`` for a group that has event types, or one declared type."""
+    if pattern == WILDCARD:
+        return True
+    if pattern.endswith(".*"):
+        return any(t.value.startswith(pattern[:-1]) for t in EventType)
+    return pattern in EventType._value2member_map_
+
+
+def matches(patterns: list[str], type: str) -> bool:
+    return any(p in (WILDCARD, type) or (p.endswith(".*") and type.startswith(p[:-1])) for p in patterns)

@@ -7,6 +7,7 @@ from omniroute.channels.models import Channel, ChannelType
 from omniroute.channels.schemas import ChannelOut
 from omniroute.contacts import service as contacts
 from omniroute.conversations import service as conversations
+from omniroute.conversations import tasks as window_timers
 from omniroute.core.errors import InvalidRequestError
 from omniroute.core.ids import new_id
 from omniroute.core.phone import region_of, to_e164
@@ -128,9 +129,12 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
     conversation = await conversations.get_or_create(
         session, channel.workspace_id, mode, channel.id, contact.id
     )
-    conversations.record_customer_message(
+    window_was_open = conversations.window_of(conversation, event.timestamp).is_open
+    moved = conversations.record_customer_message(
         conversation, event.timestamp, from_entry_point=event.referral is not None
     )
+    if moved and channel.type == ChannelType.WHATSAPP:
+        await window_timers.window_moved(session, conversation, contact, opened=not window_was_open)
     message = Message(
         id=new_id("msg"),
         workspace_id=channel.workspace_id,
@@ -152,6 +156,7 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
     session.add(message)
     await session.flush()
     session.add(MessageStatusChange(message_id=message.id, status=MessageStatus.RECEIVED, at=event.timestamp))
+    messages.record_status_event(session, message, event.timestamp)
     body = str(event.content.get("body", "")) if event.content_type == "text" else ""
     word = contacts.keyword(body)
     if word in contacts.OPT_OUT_KEYWORDS:

@@ -35,10 +35,12 @@ def enqueue(
     workspace_id: str | None = None,
     mode: Mode | None = None,
     max_attempts: int = 20,
+    job_id: str | None = None,
 ) -> Job:
-    """Add a job to the caller's transaction; it exists only if that transaction commits."""
+    """Add a job to the caller's transaction; it exists only if that transaction commits.
+    A ``job_id`` of the caller's choosing lets it find the job again (to move it)."""
     job = Job(
-        id=new_id("job"),
+        id=job_id or new_id("job"),
         kind=kind,
         payload=payload,
         workspace_id=workspace_id,

@@ -18,6 +18,8 @@ from omniroute.core.ids import new_id
 from omniroute.core.phone import to_e164
 from omniroute.core.tenancy import Tenant
 from omniroute.core.time import rfc3339
+from omniroute.events import service as events
+from omniroute.events.types import EventType
 from omniroute.jobs import queue
 from omniroute.messages.models import (
     Direction,
@@ -126,6 +128,7 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
     session.add(message)
     await session.flush()
     session.add(MessageStatusChange(message_id=message.id, status=MessageStatus.QUEUED, at=now))
+    record_status_event(session, message, now)
     queue.enqueue(
         session,
         DISPATCH_JOB,
@@ -315,6 +318,8 @@ def transition(
         return False
     message.status = status
     session.add(MessageStatusChange(message_id=message.id, status=status, at=at, detail=detail))
+    if status is not MessageStatus.FAILED:  # ``fail`` records it once the error is set
+        record_status_event(session, message, at)
     return True
 
 
@@ -332,7 +337,38 @@ def fail(
     message.error = {"code": code, "message": text, "provider_code": provider_code}
     message.provider_call_started_at = None
     message.next_attempt_at = None
+    record_status_event(session, message, at)
     return True
+
+
+STATUS_EVENTS = {
+    MessageStatus.QUEUED: EventType.MESSAGE_QUEUED,
+    MessageStatus.SENT: EventType.MESSAGE_SENT,
+    MessageStatus.DELIVERED: EventType.MESSAGE_DELIVERED,
+    MessageStatus.READ: EventType.MESSAGE_READ,
+    MessageStatus.FAILED: EventType.MESSAGE_FAILED,
+    MessageStatus.RECEIVED: EventType.MESSAGE_RECEIVED,
+}
+"""The statuses that are events (``sending`` is internal and has none)."""
+
+
+def record_status_event(session: AsyncSession, message: Message, at: datetime) -> None:
+    """The message's current status as an event, its data the message as the API shows it
+    (without ``status_history``, which would cost a query on every change)."""
+    event_type = STATUS_EVENTS.get(MessageStatus(message.status))
+    if event_type is None:
+        return
+    events.record(
+        session,
+        message,
+        event_type,
+        to_out(message).model_dump(mode="json", by_alias=True),
+        at=at,
+        message_id=message.id,
+        campaign_id=message.campaign_id,
+        conversation_id=message.conversation_id,
+        channel_id=message.channel_id,
+    )
 
 
 async def status_history(session: AsyncSession, message_id: str) -> list[StatusChangeOut]:

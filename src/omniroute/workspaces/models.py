@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omniroute.core.db import Base
@@ -14,6 +14,9 @@ class Workspace(Timestamped, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     test_clock_offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    window_expiring_lead_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """How long before a window closes ``conversation.window_expiring`` fires; None: the
+    operator's default (``OMNIROUTE_WINDOW_EXPIRING_LEAD_SECONDS``)."""
 
     def now(self, mode: Mode) -> datetime:
         """The current time for this workspace in ``mode`` (test mode has its own clock)."""

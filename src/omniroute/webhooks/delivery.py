@@ -1,0 +1,73 @@
+"""One delivery attempt over HTTP: SSRF check on the resolved addresses, Standard
+Webhooks headers, a bounded wait and a short excerpt of the answer."""
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from omniroute.config import Settings
+from omniroute.core.tenancy import Mode
+from omniroute.webhooks import signing, targets
+
+EXCERPT_BYTES = 1024
+EXCERPT_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    mode: Mode
+    webhook_id: str
+    body: str
+    secrets: list[str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    duration_ms: float
+    response_excerpt: str | None
+    error: str | None
+
+
+async def attempt(client: httpx.AsyncClient, settings: Settings, request: Request) -> Outcome:
+    started = time.perf_counter()
+
+    def outcome(status: int | None, excerpt: str | None, error: str | None) -> Outcome:
+        return Outcome(status, round((time.perf_counter() - started) * 1000, 3), excerpt, error)
+
+    try:
+        await targets.check(request.url, request.mode, settings, unresolvable_ok=False)
+    except targets.TargetRefused as refused:
+        return outcome(None, None, f"refused: {refused}")
+    timestamp = int(time.time())
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "omniroute-webhooks",
+        "webhook-id": request.webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signing.signature_header(
+            request.secrets, request.webhook_id, timestamp, request.body
+        ),
+    }
+    try:
+        async with client.stream(
+            "POST",
+            request.url,
+            content=request.body.encode(),
+            headers=headers,
+            timeout=settings.webhook_timeout_seconds,
+        ) as response:
+            excerpt = b""
+            async for chunk in response.aiter_bytes():
+                excerpt += chunk
+                if len(excerpt) >= EXCERPT_BYTES:
+                    break
+    except httpx.TimeoutException:
+        return outcome(None, None, f"timed out after {settings.webhook_timeout_seconds:g}s")
+    except httpx.HTTPError as exc:
+        return outcome(None, None, f"{type(exc).__name__}: {exc}"[:500])
+    text = excerpt.decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return outcome(response.status_code, text or None, error)

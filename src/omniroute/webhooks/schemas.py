@@ -1,0 +1,142 @@
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from omniroute.events.types import is_valid_filter
+from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+
+def _valid_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PydanticCustomError(
+            "parameter_invalid", "must be an absolute http or https URL, e.g. https://example.com/hooks"
+        )
+    return value
+
+
+def _valid_filters(value: list[str]) -> list[str]:
+    unknown = [pattern for pattern in value if not is_valid_filter(pattern)]
+    if unknown:
+        raise PydanticCustomError(
+            "unknown_event_type",
+            "unknown event types {unknown}: use declared types (e.g. message.delivered), "
+            "'<group>.*' (e.g. message.*) or '*'",
+            {"unknown": ", ".join(unknown), "code": "unknown_event_type"},
+        )
+    return sorted(set(value), key=value.index)
+
+
+class EndpointCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        max_length=50,
+        description="Event types to receive: exact types, 'message.*' or '*' (default).",
+    )
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool = True
+
+    _url = field_validator("url")(_valid_url)
+    _events = field_validator("events")(_valid_filters)
+
+
+class EndpointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, min_length=1, max_length=2048)
+    events: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool | None = Field(default=None, description="Re-enabling clears an automatic disable.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_url(value)
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _valid_filters(value)
+
+
+class EndpointOut(BaseModel):
+    id: str
+    object: Literal["webhook_endpoint"] = "webhook_endpoint"
+    url: str
+    events: list[str]
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    mode: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint) -> "EndpointOut":
+        return cls(
+            id=endpoint.id,
+            url=endpoint.url,
+            events=endpoint.events,
+            description=endpoint.description,
+            enabled=endpoint.enabled,
+            disabled_reason=endpoint.disabled_reason,
+            mode=endpoint.mode,
+            created_at=endpoint.created_at,
+        )
+
+
+class EndpointWithSecret(EndpointOut):
+    secret: str = Field(description="Shown only now: store it to verify signatures.")
+
+
+class AttemptOut(BaseModel):
+    id: str
+    status_code: int | None
+    duration_ms: float
+    response_excerpt: str | None
+    error: str | None
+    manual: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, attempt: WebhookAttempt) -> "AttemptOut":
+        return cls(
+            id=attempt.id,
+            status_code=attempt.status_code,
+            duration_ms=attempt.duration_ms,
+            response_excerpt=attempt.response_excerpt,
+            error=attempt.error,
+            manual=attempt.manual,
+            created_at=attempt.created_at,
+        )
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    object: Literal["webhook_delivery"] = "webhook_delivery"
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    status: Literal["pending", "succeeded", "failed"]
+    next_attempt_at: datetime | None
+    attempts: list[AttemptOut] = Field(description="Every attempt, oldest first.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> "DeliveryOut":
+        return cls(
+            id=delivery.id,
+            endpoint_id=delivery.endpoint_id,
+            event_id=delivery.event_id,
+            event_type=delivery.event_type,
+            status=delivery.status,
+            next_attempt_at=delivery.next_attempt_at,
+            attempts=[AttemptOut.of(a) for a in attempts],
+            created_at=delivery.created_at,
+        )
