@@ -33,6 +33,6 @@ async def list_logs(
     where = service.LogFilter(kind, since, until, message_id, campaign_id, type.value if type else None)
     rows, has_more = await service.read(session, auth, where, page.limit, page.starting_after)
     data: list[LogEntryOut] = [
-        EventOut.of(row) if row.id.startswith("evt_") else RequestLogOut.of(row) for row in rows
+        EventOut.model_validate(row) if row.id.startswith("evt_") else RequestLogOut.of(row) for row in rows
     ]
     return Page(data=data, has_more=has_more, next_cursor=rows[-1].id if has_more and rows else None)

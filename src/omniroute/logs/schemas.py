@@ -1,9 +1,8 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from omniroute.events.models import Event
 from omniroute.requestlog.models import RequestLogEntry
 
 
@@ -35,6 +34,8 @@ class RequestLogOut(BaseModel):
 
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     object: Literal["event"] = "event"
     type: str
@@ -48,21 +49,6 @@ class EventOut(BaseModel):
         description="When it happened, on the mode's clock (the test clock in test mode)."
     )
     created_at: datetime
-
-    @classmethod
-    def of(cls, event: Event) -> "EventOut":
-        return cls(
-            id=event.id,
-            type=event.type,
-            data=event.data,
-            message_id=event.message_id,
-            campaign_id=event.campaign_id,
-            conversation_id=event.conversation_id,
-            template_id=event.template_id,
-            channel_id=event.channel_id,
-            occurred_at=event.occurred_at,
-            created_at=event.created_at,
-        )
 
 
 LogEntryOut = RequestLogOut | EventOut

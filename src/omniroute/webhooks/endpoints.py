@@ -21,15 +21,11 @@ from omniroute.workspaces.auth import Auth
 router = api_router(prefix="/webhook-endpoints", tags=["webhooks"])
 
 
-def _with_secret(endpoint: WebhookEndpoint) -> EndpointWithSecret:
-    return EndpointWithSecret(**EndpointOut.of(endpoint).model_dump(), secret=endpoint.secret)
-
-
 @router.post("", status_code=201, summary="Create a webhook endpoint (its secret is shown only now)")
 async def create_endpoint(
     body: EndpointCreate, auth: Auth, session: SessionDep, services: ServicesDep
 ) -> EndpointWithSecret:
-    return _with_secret(await service.create(session, auth, body, services.settings))
+    return EndpointWithSecret.model_validate(await service.create(session, auth, body, services.settings))
 
 
 @router.get("", summary="List webhook endpoints")
@@ -37,12 +33,12 @@ async def list_endpoints(
     auth: Auth, session: SessionDep, page: Annotated[PageParams, Depends(page_params)]
 ) -> Page[EndpointOut]:
     rows, has_more, cursor = await paginate(session, service.scoped(auth), WebhookEndpoint.id, page)
-    return Page(data=[EndpointOut.of(e) for e in rows], has_more=has_more, next_cursor=cursor)
+    return Page(data=[EndpointOut.model_validate(e) for e in rows], has_more=has_more, next_cursor=cursor)
 
 
 @router.get("/{endpoint_id}", summary="Fetch a webhook endpoint")
 async def get_endpoint(endpoint_id: str, auth: Auth, session: SessionDep) -> EndpointOut:
-    return EndpointOut.of(await service.get(session, auth, endpoint_id))
+    return EndpointOut.model_validate(await service.get(session, auth, endpoint_id))
 
 
 @router.patch("/{endpoint_id}", summary="Update a webhook endpoint")
@@ -52,7 +48,7 @@ async def update_endpoint(
     endpoint = await service.get(session, auth, endpoint_id)
     await service.update_endpoint(endpoint, body, auth, services.settings)
     await session.flush()
-    return EndpointOut.of(endpoint)
+    return EndpointOut.model_validate(endpoint)
 
 
 @router.delete("/{endpoint_id}", status_code=204, summary="Delete a webhook endpoint and its deliveries")
@@ -69,7 +65,7 @@ async def rotate_secret(endpoint_id: str, auth: Auth, session: SessionDep) -> En
     endpoint = await service.get(session, auth, endpoint_id)
     service.rotate_secret(endpoint)
     await session.flush()
-    return _with_secret(endpoint)
+    return EndpointWithSecret.model_validate(endpoint)
 
 
 @router.get("/{endpoint_id}/deliveries", summary="Deliveries to this endpoint, each with its attempts")

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from omniroute.events.types import is_valid_filter
-from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery
 
 
 def _valid_url(value: str) -> str:
@@ -67,6 +67,8 @@ class EndpointUpdate(BaseModel):
 
 
 class EndpointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     object: Literal["webhook_endpoint"] = "webhook_endpoint"
     url: str
@@ -77,25 +79,14 @@ class EndpointOut(BaseModel):
     mode: str
     created_at: datetime
 
-    @classmethod
-    def of(cls, endpoint: WebhookEndpoint) -> "EndpointOut":
-        return cls(
-            id=endpoint.id,
-            url=endpoint.url,
-            events=endpoint.events,
-            description=endpoint.description,
-            enabled=endpoint.enabled,
-            disabled_reason=endpoint.disabled_reason,
-            mode=endpoint.mode,
-            created_at=endpoint.created_at,
-        )
-
 
 class EndpointWithSecret(EndpointOut):
     secret: str = Field(description="Shown only now: store it to verify signatures.")
 
 
 class AttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     status_code: int | None
     duration_ms: float
@@ -103,18 +94,6 @@ class AttemptOut(BaseModel):
     error: str | None
     manual: bool
     created_at: datetime
-
-    @classmethod
-    def of(cls, attempt: WebhookAttempt) -> "AttemptOut":
-        return cls(
-            id=attempt.id,
-            status_code=attempt.status_code,
-            duration_ms=attempt.duration_ms,
-            response_excerpt=attempt.response_excerpt,
-            error=attempt.error,
-            manual=attempt.manual,
-            created_at=attempt.created_at,
-        )
 
 
 class DeliveryOut(BaseModel):
@@ -137,6 +116,6 @@ class DeliveryOut(BaseModel):
             event_type=delivery.event_type,
             status=delivery.status,
             next_attempt_at=delivery.next_attempt_at,
-            attempts=[AttemptOut.of(a) for a in attempts],
+            attempts=[AttemptOut.model_validate(a) for a in attempts],
             created_at=delivery.created_at,
         )

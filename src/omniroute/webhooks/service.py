@@ -257,6 +257,6 @@ def disable(session: AsyncSession, endpoint: WebhookEndpoint, now: datetime) -> 
         session,
         endpoint,
         EventType.WEBHOOK_ENDPOINT_DISABLED,
-        EndpointOut.of(endpoint).model_dump(mode="json"),
+        EndpointOut.model_validate(endpoint).model_dump(mode="json"),
         at=now,
     )
