@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omniroute.channels.models import ChannelType
+from omniroute.channels.models import Channel, ChannelType
 from omniroute.config import Settings
 from omniroute.contacts import service as contacts
 from omniroute.conversations import service as conversations
@@ -51,6 +51,25 @@ class SandboxContext:
     """Per channel: the simulated network's throughput and pair rate limits."""
 
 
+def schedule_script(
+    session: AsyncSession, channel: ChannelRef | Channel, script: list[tuple[float, dict[str, Any]]]
+) -> None:
+    """Schedule the first event of a simulated script; each event, once played,
+    schedules the next (``after`` seconds are counted from the send), so the network's
+    statuses arrive in order however many workers play them."""
+    if not script:
+        return
+    (delay, event), *rest = script
+    enqueue(
+        session,
+        EMIT_JOB,
+        {"channel_id": channel.id, "event": event, "then": [[after - delay, e] for after, e in rest]},
+        delay=delay,
+        workspace_id=channel.workspace_id,
+        mode=Mode(channel.mode),
+    )
+
+
 class _SandboxSender(Provider):
     name = "sandbox"
     id_prefix = "sbx"
@@ -68,39 +87,31 @@ class _SandboxSender(Provider):
         provider_message_id = f"{self.id_prefix}.{secrets.token_hex(12)}"
         pricing = await self._pricing(message)
         interval = self.context.settings.sandbox_status_interval
+        script: list[tuple[float, dict[str, Any]]] = []
+        for step in delivery_script(scenario_for(message.recipient)):
+            event: dict[str, Any]
+            if step.kind == "status":
+                event = {
+                    "type": "status",
+                    "provider_message_id": provider_message_id,
+                    "status": step.status,
+                    "recipient": message.recipient,
+                    "client_reference": message.message_id,
+                    "pricing": pricing if step.status in ("sent", "delivered") else None,
+                    "error": _error(step.error_code) if step.error_code else None,
+                }
+            else:
+                event = {
+                    "type": "inbound",
+                    "provider_message_id": f"{self.id_prefix}.in.{secrets.token_hex(12)}",
+                    "sender": message.recipient,
+                    "content_type": "text",
+                    "content": {"body": step.reply_text},
+                }
+            script.append((step.after * interval, event))
         async with self.context.db.transaction() as session:
-            for step in delivery_script(scenario_for(message.recipient)):
-                event: dict[str, Any]
-                if step.kind == "status":
-                    event = {
-                        "type": "status",
-                        "provider_message_id": provider_message_id,
-                        "status": step.status,
-                        "recipient": message.recipient,
-                        "client_reference": message.message_id,
-                        "pricing": pricing if step.status in ("sent", "delivered") else None,
-                        "error": _error(step.error_code) if step.error_code else None,
-                    }
-                else:
-                    event = {
-                        "type": "inbound",
-                        "provider_message_id": f"{self.id_prefix}.in.{secrets.token_hex(12)}",
-                        "sender": message.recipient,
-                        "content_type": "text",
-                        "content": {"body": step.reply_text},
-                    }
-                self._schedule(session, event, delay=step.after * interval)
+            schedule_script(session, self.channel, script)
         return SendReceipt(provider_message_id)
-
-    def _schedule(self, session: Any, event: dict[str, Any], *, delay: float) -> None:
-        enqueue(
-            session,
-            EMIT_JOB,
-            {"channel_id": self.channel.id, "event": event},
-            delay=delay,
-            workspace_id=self.channel.workspace_id,
-            mode=self.mode,
-        )
 
     async def _pricing(self, message: OutboundMessage) -> dict[str, Any] | None:
         return None

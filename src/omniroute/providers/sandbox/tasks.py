@@ -11,7 +11,7 @@ from omniroute.jobs.registry import JobContext, task
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.events import ProviderEvent, TemplateReview
 from omniroute.providers.sandbox.models import SandboxTemplate
-from omniroute.providers.sandbox.provider import EMIT_JOB
+from omniroute.providers.sandbox.provider import EMIT_JOB, schedule_script
 from omniroute.providers.sandbox.simulation import review_template
 from omniroute.providers.sandbox.templates import REVIEW_JOB
 from omniroute.workspaces.models import Workspace
@@ -30,6 +30,7 @@ async def emit(ctx: JobContext, payload: dict[str, Any]) -> None:
         now = workspace.now(Mode(channel.mode))
         event = _EVENT.validate_python({**payload["event"], "timestamp": now})
         await apply_event(session, channel, event)
+        schedule_script(session, channel, [(after, then) for after, then in payload.get("then", [])])
 
 
 @task(REVIEW_JOB)
