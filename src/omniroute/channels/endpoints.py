@@ -5,7 +5,7 @@ from fastapi import Depends, Query, Response
 from omniroute.channels import service
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.channels.schemas import ChannelCheckOut, ChannelCreate, ChannelOut, ChannelUpdate
-from omniroute.core.deps import SessionDep
+from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.core.time import utcnow
@@ -60,6 +60,7 @@ async def check_channel(
     channel_id: str, auth: Auth, session: SessionDep, services: ServicesDep
 ) -> ChannelCheckOut:
     channel = await service.get(session, auth, channel_id)
+    await end_transaction_before_provider_call(session)
     return await service.check(channel, services.providers, services.settings.provider_timeout_seconds)
 
 

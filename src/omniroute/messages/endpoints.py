@@ -5,7 +5,7 @@ from sqlalchemy import or_
 
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.contacts.models import Contact
-from omniroute.core.deps import SessionDep
+from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, ProviderFailure, not_found
 from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
@@ -80,6 +80,7 @@ async def mark_read(message_id: str, auth: Auth, session: SessionDep, services: 
             "Only a message a customer sent on WhatsApp can be marked as read.",
             param="message_id",
         )
+    await end_transaction_before_provider_call(session)
     try:
         await services.providers.whatsapp(channel).mark_read(str(message.provider_message_id))
     except ProviderError as error:

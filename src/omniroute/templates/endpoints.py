@@ -4,7 +4,7 @@ from fastapi import Depends, Query, Request
 
 from omniroute.channels import service as channels
 from omniroute.channels.models import ChannelType
-from omniroute.core.deps import SessionDep
+from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, ProviderFailure
 from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
@@ -64,9 +64,7 @@ async def sync_templates(
             "channel_type_unsupported", "Templates exist only on WhatsApp channels.", param="channel_id"
         )
     provider = services.providers.whatsapp(channel)
-    # Reading every page from the provider takes a while: end the request's transaction
-    # (nothing is written yet) rather than hold it, and SQLite's write lock, across it.
-    await session.commit()
+    await end_transaction_before_provider_call(session)
     try:
         listed = await provider.list_templates()
     except ProviderError as exc:
