@@ -117,3 +117,12 @@ async def test_the_reminder_lead_is_a_workspace_setting(tenant: Tenant) -> None:
     assert_error(too_long, 422, "parameter_invalid", param="window_expiring_lead_seconds")
     reset = await tenant.test.patch("/v1/workspace", json={"window_expiring_lead_seconds": None})
     assert reset.json()["window_expiring_lead_is_default"] is True
+
+
+async def test_the_reminder_lead_is_set_per_mode(tenant: Tenant) -> None:
+    changed = await tenant.test.patch("/v1/workspace", json={"window_expiring_lead_seconds": 2 * 3600})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["mode"] == "test"
+    live = (await tenant.live.get("/v1/workspace")).json()
+    assert (live["mode"], live["window_expiring_lead_seconds"]) == ("live", 3600)
+    assert live["window_expiring_lead_is_default"] is True

@@ -32,9 +32,9 @@ CLOSED_JOB = "conversations.window_closed"
 _JOB_ID_PREFIXES = {EXPIRING_JOB: "job_wexp_", CLOSED_JOB: "job_wcls_"}
 
 
-def expiring_lead(workspace: Workspace) -> timedelta:
-    """The workspace's own lead time, or the operator's default."""
-    seconds = workspace.window_expiring_lead_seconds
+def expiring_lead(workspace: Workspace, mode: Mode) -> timedelta:
+    """The workspace's own lead time in ``mode``, or the operator's default."""
+    seconds = workspace.window_expiring_lead_seconds(mode)
     return timedelta(seconds=seconds if seconds is not None else get_settings().window_expiring_lead_seconds)
 
 
@@ -66,11 +66,12 @@ async def window_moved(
         )
     workspace = await session.get(Workspace, conversation.workspace_id)
     assert workspace is not None
-    now = workspace.now(Mode(conversation.mode))
+    mode = Mode(conversation.mode)
+    now = workspace.now(mode)
     expires_at = conversation.window_expires_at
     if expires_at <= now:
         return
-    await _schedule(session, EXPIRING_JOB, conversation, expires_at - expiring_lead(workspace), now)
+    await _schedule(session, EXPIRING_JOB, conversation, expires_at - expiring_lead(workspace, mode), now)
     await _schedule(session, CLOSED_JOB, conversation, expires_at, now)
 
 

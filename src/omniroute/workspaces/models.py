@@ -14,13 +14,26 @@ class Workspace(Timestamped, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     test_clock_offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    window_expiring_lead_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    """How long before a window closes ``conversation.window_expiring`` fires; None: the
-    operator's default (``OMNIROUTE_WINDOW_EXPIRING_LEAD_SECONDS``)."""
+    live_window_expiring_lead_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    test_window_expiring_lead_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """How long before a window closes ``conversation.window_expiring`` fires, per mode (a
+    test key's setting never changes live behaviour); None: the operator's default
+    (``OMNIROUTE_WINDOW_EXPIRING_LEAD_SECONDS``)."""
 
     def now(self, mode: Mode) -> datetime:
         """The current time for this workspace in ``mode`` (test mode has its own clock)."""
         return clock_now(self.test_clock_offset_seconds, test_mode=mode is Mode.TEST)
+
+    def window_expiring_lead_seconds(self, mode: Mode) -> int | None:
+        if mode is Mode.TEST:
+            return self.test_window_expiring_lead_seconds
+        return self.live_window_expiring_lead_seconds
+
+    def set_window_expiring_lead_seconds(self, mode: Mode, seconds: int | None) -> None:
+        if mode is Mode.TEST:
+            self.test_window_expiring_lead_seconds = seconds
+        else:
+            self.live_window_expiring_lead_seconds = seconds
 
 
 class ApiKey(Timestamped, Base):

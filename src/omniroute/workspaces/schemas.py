@@ -12,6 +12,7 @@ class WorkspaceOut(BaseModel):
     id: str
     object: Literal["workspace"] = "workspace"
     name: str
+    mode: str = Field(description="The mode of the key that asked: the settings below are this mode's.")
     window_expiring_lead_seconds: int = Field(
         description="How long before a customer service window closes conversation.window_expiring fires."
     )

@@ -112,12 +112,14 @@ def upgrade() -> None:
         batch_op.create_index("ix_events_fanout_pending", ["fanout_pending"], unique=False)
 
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("window_expiring_lead_seconds", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("live_window_expiring_lead_seconds", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("test_window_expiring_lead_seconds", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.drop_column("window_expiring_lead_seconds")
+        batch_op.drop_column("test_window_expiring_lead_seconds")
+        batch_op.drop_column("live_window_expiring_lead_seconds")
 
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_fanout_pending")
