@@ -48,6 +48,22 @@ async def test_sandbox_approves_a_submitted_template_and_records_each_status_as_
     assert recorded[-1][1]["object"] == "template"
 
 
+async def test_promotional_wording_in_a_utility_template_is_rejected_with_marketing_suggested(
+    tenant: Tenant,
+) -> None:
+    body = {
+        "type": "BODY",
+        "text": "Hi {{1}}, your order has shipped. Use code SAVE20 to get 20% off your next purchase!",
+        "example": {"body_text": [["Ada"]]},
+    }
+    created = await tenant.create_template("shipped_with_coupon", components=[body])
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "PENDING"
+    rejected = await wait_status(tenant, created.json()["id"], "REJECTED")
+    assert rejected["rejection_reason"] == "PROMOTIONAL"
+    assert rejected["suggested_category"] == "MARKETING"
+
+
 async def test_the_sandbox_reviews_like_meta_and_rejects_what_meta_would(
     tenant: Tenant, db: Database
 ) -> None:
