@@ -82,9 +82,7 @@ async def test_a_template_the_review_rejects_is_rejected_with_the_reason(emulate
     assert created.status_code == 201, created.text
 
     rejected = await eventually_status(emulated, created.json()["id"], "REJECTED")
-    assert rejected["rejection_reason"] == "PROMOTIONAL"
-    assert rejected["status_reason"].startswith("PROMOTIONAL: ")
-    assert "promotional" in rejected["status_reason"].lower()
+    assert (rejected["rejection_reason"], rejected["status_reason"]) == ("PROMOTIONAL", "PROMOTIONAL")
 
 
 async def test_a_forced_invalid_format_verdict_carries_its_explanation(start_emulated: StartEmulated) -> None:
