@@ -47,7 +47,7 @@ class Emulated:
         return found[0]
 
     async def sent(self, **content: Any) -> dict[str, Any]:
-        """``POST /v1/messages`` to CUSTOMER; accepted (202)."""
+        """``POST /v1/messages`` (to CUSTOMER unless ``to`` is given); accepted (202)."""
         response = await self.api.send(**content)
         assert response.status_code == 202, response.text
         return dict(response.json())
@@ -62,9 +62,16 @@ class Emulated:
         received = (await self.recorded())["received"]
         return [r for r in received if r["request"].get("biz_opaque_callback_data") == message_id]
 
+    async def handed_over(self, message_id: str) -> dict[str, Any]:
+        """Our message once the emulator accepted it (it has Meta's id), whatever its status."""
+        message: dict[str, Any] = await eventually(
+            lambda: self.api.message(message_id), lambda m: m["provider_message_id"]
+        )
+        return message
+
     async def accepted_request(self, message_id: str) -> dict[str, Any]:
         """The request body the emulator accepted for our message."""
-        message = await eventually(lambda: self.api.message(message_id), lambda m: m["provider_message_id"])
+        message = await self.handed_over(message_id)
         [accepted] = [r for r in await self.requests_for(message_id) if "response" in r]
         assert accepted["response"]["messages"][0]["id"] == message["provider_message_id"]
         return dict(accepted["request"])

@@ -174,9 +174,9 @@ async def test_an_ad_referral_opens_the_free_entry_point(emulated: Emulated) -> 
     assert ts(conversation["entry_point"]["free_until"]) == ts(inbound["created_at"]) + timedelta(hours=72)
 
     reply = await emulated.sent(text={"body": "Yes, it is."})
-    delivered = await emulated.api.wait_for(reply["id"], "delivered")
-    assert delivered["pricing"]["type"] == "free_entry_point"
-    assert delivered["pricing"]["billable"] is False
+    read = await emulated.api.wait_for(reply["id"], "read")
+    assert read["pricing"]["type"] == "free_entry_point"
+    assert read["pricing"]["billable"] is False
 
 
 async def test_every_message_kind_is_sent_in_meta_shape(emulated: Emulated) -> None:
@@ -196,7 +196,7 @@ async def test_every_message_kind_is_sent_in_meta_shape(emulated: Emulated) -> N
 async def test_replies_and_reactions_quote_meta_ids(emulated: Emulated) -> None:
     inbound = await emulated.customer_writes(text="Can I change the address?")
     first = await emulated.sent(text={"body": "Yes: reply with the new one."})
-    first = await emulated.api.wait_for(first["id"], "sent")
+    first = await emulated.handed_over(first["id"])
 
     to_customer = await emulated.sent(text={"body": "Noted."}, reply_to=inbound["id"])
     to_ours = await emulated.sent(text={"body": "As said above."}, reply_to=first["id"])
