@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,21 +127,30 @@ def settings() -> Settings:
     return Settings(database_url=url, **FAST_SANDBOX)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
-async def server(settings: Settings) -> AsyncIterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+async def serve(app: FastAPI, port: int | None = None) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """Run an ASGI app under uvicorn on a loopback port (a free one unless given), in this
+    event loop; returns its URL and a stopper."""
+    port = port or _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uvicorn_server = uvicorn.Server(config)
     task = asyncio.create_task(uvicorn_server.serve())
     while not uvicorn_server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    await task
+
+    async def stop() -> None:
+        uvicorn_server.should_exit = True
+        await task
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture(scope="session")
+async def server(settings: Settings) -> AsyncIterator[str]:
+    url, stop = await serve(create_app(settings))
+    yield url
+    await stop()
 
 
 @pytest.fixture(scope="session")

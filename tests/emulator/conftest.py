@@ -11,9 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
-from tests.conftest import _free_port, eventually
+from tests.conftest import eventually, serve
 
 from omniroute.emulator.app import create_emulator_app
 from omniroute.emulator.config import EmulatorConfig
@@ -25,23 +24,6 @@ ACCESS_TOKEN = "EAAGtestaccesstoken"
 VERSION = "v23.0"
 CUSTOMER = "+2348012345678"
 CUSTOMER_WA_ID = "2348012345678"
-
-
-async def serve(app: FastAPI) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """Run an ASGI app under uvicorn on a free loopback port; returns its URL and a stopper."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-
-    async def stop() -> None:
-        server.should_exit = True
-        await task
-
-    return f"http://127.0.0.1:{port}", stop
 
 
 @dataclass

@@ -71,6 +71,20 @@ async def test_a_template_our_lint_rejects_is_rejected_by_review(emulator: Emula
     assert "variable" in review["rejection_info"]["reason"]
 
 
+async def test_only_an_invalid_format_rejection_is_explained(emulator: Emulator) -> None:
+    promotional = {
+        "type": "BODY",
+        "text": "Hi {{1}}, get 50% off everything today only with order {{2}}! Shop now before it ends.",
+        "example": {"body_text": [["Ada", "#4582"]]},
+    }
+    template_id = int((await emulator.create_template("summer_sale", [promotional])).json()["id"])
+    review = await emulator.receiver.wait_for(
+        "message_template_status_update", lambda v: v["message_template_id"] == template_id
+    )
+    assert (review["event"], review["reason"]) == ("REJECTED", "PROMOTIONAL")
+    assert "rejection_info" not in review
+
+
 async def test_creating_a_template_checks_its_fields_and_duplicates(emulator: Emulator) -> None:
     missing = await emulator.graph.post(
         f"/{WABA_ID}/message_templates", json={"name": "x", "language": "en_US"}

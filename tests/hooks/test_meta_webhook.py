@@ -2,6 +2,7 @@
 the raw body, durable storage with duplicate detection, and every field applied after
 the response (statuses, inbound kinds, referrals, quality, account notices)."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,6 +134,26 @@ async def test_the_signature_is_checked_over_the_raw_bytes(meta: MetaChannel, db
     assert response.status_code == 200, response.text
     [row] = await all_processed(db, meta.id, 1)
     assert row.body == body
+
+
+async def test_a_sender_hanging_up_mid_body_is_no_server_error(
+    meta: MetaChannel, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = meta.hooks.base_url
+    _, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        f"POST {meta.hook_url} HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/json\r\n"
+        'Content-Length: 1000\r\n\r\n{"object": "whatsapp_business'.encode()
+    )
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+    async def noted() -> bool:
+        return f"client disconnected during POST {meta.hook_url}" in caplog.text
+
+    await eventually(noted, bool)
+    assert await stored(db, meta.id) == []
 
 
 # --- storage and duplicates ---------------------------------------------------------

@@ -213,6 +213,18 @@ async def test_a_duplicate_or_late_status_event_changes_nothing(tenant: Tenant, 
     assert await events_of(db, approved["id"]) == before
 
 
+async def test_a_verdict_stamped_in_the_second_of_the_last_change_follows_it(
+    tenant: Tenant, db: Database
+) -> None:
+    """Meta's webhooks carry whole seconds: a quick verdict can look older than the submission."""
+    pending = await insert_template(db, tenant, "order_update", TemplateStatus.PENDING)
+    submitted_at = ts(pending["updated_at"])
+    await review(db, tenant, pending, "APPROVED", at=submitted_at.replace(microsecond=0))
+    approved = await fetch(tenant, pending["id"])
+    assert statuses(approved) == ["PENDING", "APPROVED"]
+    assert ts(approved["status_history"][-1]["at"]) == submitted_at
+
+
 async def test_webhook_only_notices_are_kept_without_changing_the_status(
     tenant: Tenant, db: Database
 ) -> None:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omniroute.core.errors import APIError, ConflictError, InternalError, InvalidRequestError, NotFoundError
@@ -61,6 +62,14 @@ class TransactionalRoute(APIRoute):
                 except StarletteHTTPException:
                     await session.rollback()
                     raise  # rendered by the app's handler (e.g. an unreadable body), never a 500
+                except ClientDisconnect:
+                    # The caller hung up before its body arrived (a webhook sender timing
+                    # out or shutting down): nothing was done and nobody reads the answer.
+                    await session.rollback()
+                    log.warning(
+                        "client disconnected during %s %s; nothing done", request.method, request.url.path
+                    )
+                    return Response(status_code=400)
                 except Exception:
                     await session.rollback()
                     log.exception("unhandled error in %s %s", request.method, request.url.path)

@@ -432,8 +432,9 @@ class Emulator:
     def _review_done(
         self, template: Template, status: TemplateStatus, reason: str | None, explanation: str | None
     ) -> None:
-        """Apply a verdict and announce it: the rejection code goes to ``reason``, the
-        sentence behind it to ``rejection_info``."""
+        """Apply a verdict and announce it: the rejection code goes to ``reason``; for
+        INVALID_FORMAT (the only code Meta explains) the sentence behind it goes to
+        ``rejection_info``."""
         self._reviews.pop(template.id, None)
         code = reason or RejectionReason.NONE.value
         rejected = status is TemplateStatus.REJECTED
@@ -449,7 +450,7 @@ class Emulator:
         }
         if status is TemplateStatus.DISABLED:
             value["disable_info"] = {"disable_date": int(time.time())}
-        if rejected and explanation:
+        if rejected and explanation and code == RejectionReason.INVALID_FORMAT.value:
             value["rejection_info"] = {
                 "reason": explanation,
                 "recommendation": "Fix the template and submit it again.",

@@ -342,23 +342,26 @@ async def _provider_template(
 
 async def apply_review(session: AsyncSession, channel: Channel, review: TemplateReview) -> None:
     """A provider's verdict or status change for a template. A duplicate, or an event
-    older than the template's last status change, changes nothing."""
+    older than the template's last status change, changes nothing. Meta stamps webhooks
+    to the second, so a verdict stamped in the second of our last change (a quick review)
+    follows it and is recorded no earlier than it."""
     template = await _provider_template(
         session, channel, review.provider_template_id, review.name, review.language
     )
-    if template is None or review.timestamp < template.updated_at:
+    if template is None or review.timestamp < template.updated_at.replace(microsecond=0):
         return
+    at = max(review.timestamp, template.updated_at)
     if template.provider_template_id is None:
         template.provider_template_id = review.provider_template_id
     event = review.status.upper()
     if event in NOTICE_ONLY_EVENTS:
-        await _note(session, template, event, review.timestamp, review.reason)
+        await _note(session, template, event, at, review.reason)
         return
     status = TemplateStatus.APPROVED if event == REINSTATED else TemplateStatus.__members__.get(event)
     if status is None:
         log.warning("template %s: unknown status %r from the provider", template.id, review.status)
         return
-    apply_status(session, template, status, review.timestamp, review.reason, review.suggested_category)
+    apply_status(session, template, status, at, review.reason, review.suggested_category)
 
 
 def apply_status(

@@ -215,6 +215,19 @@ def test_template_status_update() -> None:
     assert (approved.status, approved.reason) == ("APPROVED", None)
 
 
+def test_a_rejection_keeps_the_explanation_meta_gives() -> None:
+    value = {
+        **p.TEMPLATE_REJECTED,
+        "reason": "INVALID_FORMAT",
+        "rejection_info": {
+            "reason": "Variables can't be at the start or end of the template.",
+            "recommendation": "Add text around the variables.",
+        },
+    }
+    rejected = only(p.envelope("message_template_status_update", value))
+    assert rejected.reason == "INVALID_FORMAT: Variables can't be at the start or end of the template."
+
+
 def test_category_change_announced_a_day_ahead() -> None:
     assert only(
         p.envelope("template_category_update", p.CATEGORY_ANNOUNCED, at=AT)

@@ -69,7 +69,7 @@ def _change(field: str, value: dict[str, Any], when: datetime) -> list[ParsedEve
             name=str(value["message_template_name"]),
             language=str(value["message_template_language"]),
             status=str(value["event"]),
-            reason=_reason(value.get("reason")),
+            reason=_review_reason(value),
             timestamp=when,
         )
     elif field == "template_category_update":
@@ -234,6 +234,17 @@ def _time(raw: Any) -> datetime:
 
 def _reason(raw: Any) -> str | None:
     return None if raw in (None, "", "NONE") else str(raw)
+
+
+def _review_reason(value: dict[str, Any]) -> str | None:
+    """The rejection code, followed by the sentence Meta gives in ``rejection_info``
+    (``"INVALID_FORMAT: Variables can't be at the end"``), as our templates keep it."""
+    code = _reason(value.get("reason"))
+    info = value.get("rejection_info")
+    explanation = info.get("reason") if isinstance(info, dict) else None
+    if not explanation:
+        return code
+    return f"{code}: {explanation}" if code else str(explanation)
 
 
 def _optional_id(raw: Any) -> str | None:
