@@ -43,6 +43,7 @@ def test_positional_body_variables_are_expected_in_order() -> None:
         "header_media": None,
         "body": ["1", "2"],
         "buttons": [],
+        "quick_replies": [],
     }
 
 
@@ -194,6 +195,29 @@ def test_media_header_refuses_anything_but_a_link_or_media_id(header: Any) -> No
 def test_buttons_take_one_parameter_per_url_or_code_button(buttons: Any) -> None:
     variables = expected_variables([POSITIONAL_BODY, BUTTONS])
     mismatch(variables, {"body": ["a", "b"], "buttons": buttons})
+
+
+def test_quick_reply_payloads_are_optional_and_go_to_their_buttons() -> None:
+    variables = expected_variables([POSITIONAL_BODY, BUTTONS])
+    assert variables["quick_replies"] == [0]
+    without, _ = build_send_components(variables, {"body": ["a", "b"], "buttons": ["t1", "CODE"]})
+    assert all(c.get("sub_type") != "quick_reply" for c in without)
+    with_payload, _ = build_send_components(
+        variables, {"body": ["a", "b"], "buttons": ["t1", "CODE"], "quick_replies": ["stop-4582"]}
+    )
+    assert with_payload[-1] == {
+        "type": "button",
+        "sub_type": "quick_reply",
+        "index": "0",
+        "parameters": [{"type": "payload", "payload": "stop-4582"}],
+    }
+
+
+@pytest.mark.parametrize("payloads", [[], ["a", "b"], [""], "stop", [7]])
+def test_quick_reply_payloads_are_one_non_empty_text_per_quick_reply(payloads: Any) -> None:
+    variables = expected_variables([POSITIONAL_BODY, BUTTONS])
+    error = mismatch(variables, {"body": ["a", "b"], "buttons": ["t1", "CODE"], "quick_replies": payloads})
+    assert error.param == "template.parameters.quick_replies"
 
 
 def test_hydrate_fills_every_variable() -> None:

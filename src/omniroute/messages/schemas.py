@@ -113,7 +113,8 @@ class TemplateRef(Strict):
     parameters: dict[str, Any] = Field(
         default_factory=dict,
         description="By component: {'header': [...], 'body': [...], 'buttons': [...]}; named templates "
-        "take an object per component instead of a list; a media header takes {'link'} or {'media_id'}.",
+        "take an object per component instead of a list; a media header takes {'link'} or {'media_id'}; "
+        "optional 'quick_replies': one payload per quick-reply button, returned when the customer taps it.",
     )
 
 

@@ -33,12 +33,15 @@ def expected_variables(components: list[dict[str, Any]]) -> dict[str, Any]:
     header_vars = _unique(tokens(str(header.get("text", "")))) if header_format == "TEXT" and header else []
     body_vars = _unique(tokens(str(body.get("text", "")))) if body else []
     button_params: list[dict[str, Any]] = []
+    quick_replies: list[int] = []
     for index, button in enumerate(buttons.get("buttons", []) if buttons else []):
         kind = str(button.get("type", "")).upper()
         if kind == "URL" and tokens(str(button.get("url", ""))):
             button_params.append({"index": index, "type": "URL"})
         elif kind in ("COPY_CODE", "OTP"):
             button_params.append({"index": index, "type": kind})
+        elif kind == "QUICK_REPLY":
+            quick_replies.append(index)
     everything = header_vars + body_vars
     named = bool(everything) and all(not POSITIONAL_VARIABLE.match(v) for v in everything)
     return {
@@ -47,6 +50,7 @@ def expected_variables(components: list[dict[str, Any]]) -> dict[str, Any]:
         "header_media": header_format if header_format in MEDIA_FORMATS else None,
         "body": body_vars,
         "buttons": button_params,
+        "quick_replies": quick_replies,
     }
 
 
@@ -148,7 +152,7 @@ def build_send_components(
     """Check a send's ``parameters`` against the template's ``variables`` and build Meta's
     ``template.components``. Also return the body values by variable, for hydration."""
     named = variables["format"] == "named"
-    unknown = set(parameters) - {"header", "body", "buttons"}
+    unknown = set(parameters) - {"header", "body", "buttons", "quick_replies"}
     if unknown:
         raise _mismatch(sorted(unknown)[0], None, sorted(unknown), "is not a parameter group")
     components: list[dict[str, Any]] = []
@@ -185,7 +189,33 @@ def build_send_components(
         components.append(
             {"type": "button", "sub_type": sub_type, "index": str(spec["index"]), "parameters": [parameter]}
         )
+    components.extend(
+        _quick_reply_payloads(variables.get("quick_replies", []), parameters.get("quick_replies"))
+    )
     return components, {name: text for name, _, text in body}
+
+
+def _quick_reply_payloads(indexes: list[int], payloads: Any) -> list[dict[str, Any]]:
+    """Optional: the payload each quick-reply button returns when tapped (without one, the
+    customer's reply carries the button's text). One per quick-reply button, in order."""
+    if payloads is None:
+        return []
+    if not isinstance(payloads, list) or len(payloads) != len(indexes):
+        got = len(payloads) if isinstance(payloads, list) else payloads
+        raise _mismatch(
+            "quick_replies", len(indexes), got, f"takes {len(indexes)} payload(s), one per quick-reply button"
+        )
+    if not all(isinstance(payload, str) and payload for payload in payloads):
+        raise _mismatch("quick_replies", len(indexes), payloads, "payloads must be non-empty text")
+    return [
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": str(index),
+            "parameters": [{"type": "payload", "payload": payload}],
+        }
+        for index, payload in zip(indexes, payloads, strict=True)
+    ]
 
 
 def hydrate(text: str, values: dict[str, str]) -> str:

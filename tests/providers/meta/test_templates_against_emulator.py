@@ -177,7 +177,12 @@ async def test_positional_parameters_of_every_kind_in_meta_shape(emulated: Emula
         {
             "name": "receipt",
             "language": "en",
-            "parameters": {"header": ["#4582"], "body": ["Ada", currency, date_time], "buttons": ["4582"]},
+            "parameters": {
+                "header": ["#4582"],
+                "body": ["Ada", currency, date_time],
+                "buttons": ["4582"],
+                "quick_replies": ["wrong-amount-4582"],
+            },
         },
     )
     assert sent == {
@@ -191,6 +196,12 @@ async def test_positional_parameters_of_every_kind_in_meta_shape(emulated: Emula
                 "sub_type": "url",
                 "index": "0",
                 "parameters": [{"type": "text", "text": "4582"}],
+            },
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": "1",
+                "parameters": [{"type": "payload", "payload": "wrong-amount-4582"}],
             },
         ],
     }
