@@ -12,6 +12,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from omniroute.messages.models import Priority
+from omniroute.policy.message_format import CAPTION_MAX_LENGTH, TEXT_BODY_MAX_LENGTH
 
 FREE_FORM_KINDS = (
     "text",
@@ -36,7 +37,7 @@ class Strict(BaseModel):
 
 
 class TextContent(Strict):
-    body: str = Field(min_length=1, max_length=4096)
+    body: str = Field(min_length=1, max_length=TEXT_BODY_MAX_LENGTH)
     preview_url: bool = False
 
 
@@ -58,7 +59,7 @@ class MediaContent(Strict):
 class CaptionedMedia(MediaContent):
     """Images and videos."""
 
-    caption: str | None = Field(default=None, max_length=1024)
+    caption: str | None = Field(default=None, max_length=CAPTION_MAX_LENGTH)
 
 
 class DocumentContent(CaptionedMedia):

@@ -13,6 +13,7 @@ from typing import Any
 from omniroute.core.time import utcnow
 from omniroute.policy import errors as meta_errors
 from omniroute.policy.limits import MessagingTier, QualityRating
+from omniroute.policy.message_format import MEDIA_TYPES
 from omniroute.providers.events import (
     AccountNotice,
     ChannelQualityUpdate,
@@ -27,7 +28,6 @@ from omniroute.providers.events import (
 
 log = logging.getLogger(__name__)
 
-MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 PASSED_THROUGH = ("location", "interactive", "button", "reaction", "order", "system")
 """Inbound kinds whose object is stored as Meta sent it."""
 STATUSES = ("sent", "delivered", "read", "failed")
@@ -193,7 +193,7 @@ def _inbound(message: dict[str, Any], profiles: dict[str, Any]) -> InboundMessag
     content: dict[str, Any]
     if kind == "text":
         content = {"body": str((message.get("text") or {}).get("body", ""))}
-    elif kind in MEDIA_KINDS:
+    elif kind in MEDIA_TYPES:
         media = dict(message.get(kind) or {})
         content = {"media_id": str(media.pop("id", ""))} | media
     elif kind == "contacts":

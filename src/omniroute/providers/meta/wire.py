@@ -10,6 +10,7 @@ import httpx
 
 from omniroute.policy import errors as meta_errors
 from omniroute.policy.errors import RetryClass
+from omniroute.policy.message_format import CAPTIONED_MEDIA, MEDIA_TYPES
 from omniroute.providers.base import OutboundMessage, ProviderTemplate, SendReceipt, TemplateDefinition
 from omniroute.providers.errors import (
     ProviderAuthError,
@@ -20,8 +21,6 @@ from omniroute.providers.errors import (
     ProviderTransientError,
 )
 
-MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
-CAPTIONED = ("image", "video", "document")
 RATE_LIMIT_CODES = frozenset(
     {
         meta_errors.THROUGHPUT_LIMIT,
@@ -72,7 +71,7 @@ def message_payload(message: OutboundMessage, references: dict[str, str]) -> dic
         payload["template"] = template
     elif kind == "text":
         payload["text"] = {"body": content["body"], "preview_url": bool(content.get("preview_url", False))}
-    elif kind in MEDIA_KINDS:
+    elif kind in MEDIA_TYPES:
         payload[kind] = media_object(kind, content)
     elif kind == "reaction":
         target = content["message_id"]
@@ -88,7 +87,7 @@ def media_object(kind: str, content: dict[str, Any]) -> dict[str, Any]:
     media: dict[str, Any] = (
         {"id": content["media_id"]} if "media_id" in content else {"link": content["link"]}
     )
-    if kind in CAPTIONED and content.get("caption"):
+    if kind in CAPTIONED_MEDIA and content.get("caption"):
         media["caption"] = content["caption"]
     if kind == "document" and content.get("filename"):
         media["filename"] = content["filename"]
