@@ -8,6 +8,7 @@ import httpx
 from fastapi import Depends, Request
 
 from omniroute.config import Settings
+from omniroute.core import secrets
 from omniroute.core.db import Database
 from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
@@ -44,6 +45,7 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
+    secrets.configure(settings)
     db = Database(settings.database_url)
     return Services(
         settings=settings, db=db, providers=ProviderRegistry(settings, db), request_log=RequestLogWriter(db)

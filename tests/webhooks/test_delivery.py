@@ -178,13 +178,18 @@ async def test_endpoints_are_scoped_to_their_mode(tenant: Tenant, receiver: Rece
         "https://169.254.169.254/latest/meta-data",
         "https://[::1]/hooks",
         "https://[::ffff:127.0.0.1]/hooks",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[::7f00:1]/hooks",
+        "https://[2002:a9fe:a9fe::]/hooks",
     ],
 )
+@pytest.mark.usefixtures("private_targets_refused")
 async def test_live_mode_refuses_insecure_and_internal_targets(tenant: Tenant, url: str) -> None:
     response = await tenant.live.post("/v1/webhook-endpoints", json={"url": url, "events": ["*"]})
     assert_error(response, 422, "webhook_url_forbidden", param="url")
 
 
+@pytest.mark.usefixtures("private_targets_refused")
 async def test_live_mode_accepts_a_public_https_url(tenant: Tenant) -> None:
     response = await tenant.live.post("/v1/webhook-endpoints", json={"url": "https://93.184.215.14/h"})
     assert response.status_code == 201, response.text
@@ -194,6 +199,7 @@ async def test_live_mode_accepts_a_public_https_url(tenant: Tenant) -> None:
     assert_error(moved, 422, "webhook_url_forbidden", param="url")
 
 
+@pytest.mark.usefixtures("private_targets_refused")
 async def test_live_deliveries_check_the_resolved_address_again(
     tenant: Tenant, receiver: Receiver, db: Database
 ) -> None:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import httpx
 
 from omniroute.config import Settings
+from omniroute.core import targets
 from omniroute.core.tenancy import Mode
-from omniroute.webhooks import signing, targets
+from omniroute.webhooks import signing
 
 EXCERPT_BYTES = 1024
 EXCERPT_CHARS = 500
@@ -38,7 +39,13 @@ async def attempt(client: httpx.AsyncClient, settings: Settings, request: Reques
         return Outcome(status, round((time.perf_counter() - started) * 1000, 3), excerpt, error)
 
     try:
-        await targets.check(request.url, request.mode, settings, unresolvable_ok=False)
+        await targets.check(
+            request.url,
+            request.mode,
+            settings,
+            unresolvable_ok=False,
+            https_only=not settings.webhook_allow_http,
+        )
     except targets.TargetRefused as refused:
         return outcome(None, None, f"refused: {refused}")
     timestamp = int(time.time())
