@@ -8,11 +8,14 @@ import pytest
 from sqlalchemy import update
 from standardwebhooks import Webhook
 
+from omniroute.config import Settings
+from omniroute.core import targets
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.core.time import utcnow
 from omniroute.events import service as events
 from omniroute.events.types import EventType
+from omniroute.services import build_services
 from omniroute.webhooks.models import WebhookEndpoint
 from tests.conftest import Tenant, assert_error, eventually
 from tests.webhooks.conftest import Receiver
@@ -229,3 +232,20 @@ async def test_live_deliveries_check_the_resolved_address_again(
     assert attempt["status_code"] is None
     assert attempt["error"].startswith("refused: 127.0.0.1 resolves to a private")
     assert receiver.received == []
+
+
+async def test_live_deliveries_have_a_pool_of_their_own_that_checks_every_connection(
+    receiver: Receiver, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test mode may reach loopback; live mode connects through its own pool, whose
+    every connection is checked on the address it connects to (a host re-pointed
+    between the check and the connection is still refused)."""
+    monkeypatch.setattr(settings, "allow_private_targets", False)
+    services = build_services(settings)
+    try:
+        assert (await services.webhook_client(Mode.TEST).post(receiver.url)).status_code == 200
+        with pytest.raises(targets.TargetRefused):
+            await services.webhook_client(Mode.LIVE).post(receiver.url)
+    finally:
+        await services.close()
+    assert len(receiver.received) == 1

@@ -38,7 +38,7 @@ async def attempt(client: httpx.AsyncClient, settings: Settings, request: Reques
     def outcome(status: int | None, excerpt: str | None, error: str | None) -> Outcome:
         return Outcome(status, round((time.perf_counter() - started) * 1000, 3), excerpt, error)
 
-    try:
+    try:  # the address is checked again where the live client connects (no DNS rebinding)
         await targets.check(
             request.url,
             request.mode,
@@ -71,6 +71,8 @@ async def attempt(client: httpx.AsyncClient, settings: Settings, request: Reques
                 excerpt += chunk
                 if len(excerpt) >= EXCERPT_BYTES:
                     break
+    except targets.TargetRefused as refused:
+        return outcome(None, None, f"refused: {refused}")
     except httpx.TimeoutException:
         return outcome(None, None, f"timed out after {settings.webhook_timeout_seconds:g}s")
     except httpx.HTTPError as exc:
