@@ -30,7 +30,6 @@ from omniroute.workspaces import service as workspaces
 from tests.conftest import run_on_postgres
 from tests.providers.meta.live import ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, meta_config
 
-DATABASE = "omniroute_secrets_tests"
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 CONFIG = meta_config()
 SECRETS = {"access_token": ACCESS_TOKEN, "app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN}
@@ -41,10 +40,11 @@ async def scratch(settings: Settings) -> AsyncIterator[str]:
     """A database of its own at the newest schema (the server's is untouched)."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "postgresql":
+        database = f"{url.database}_secrets"  # beside the suite's own database, never shared
         await run_on_postgres(
-            settings.database_url, f"DROP DATABASE IF EXISTS {DATABASE}", f"CREATE DATABASE {DATABASE}"
+            settings.database_url, f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"
         )
-        scratch_url = url.set(database=DATABASE).render_as_string(hide_password=False)
+        scratch_url = url.set(database=database).render_as_string(hide_password=False)
     else:
         scratch_url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'secrets.db'}"
     await asyncio.to_thread(upgrade, scratch_url)
