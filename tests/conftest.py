@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -124,7 +125,19 @@ def settings() -> Settings:
     if make_url(url).get_backend_name() == "postgresql":
         asyncio.run(run_on_postgres(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public"))
     upgrade(url)
-    return Settings(database_url=url, **FAST_SANDBOX)  # type: ignore[arg-type]
+    return Settings(
+        database_url=url,
+        allow_private_targets=True,  # live meta channels reach emulators on loopback
+        secret_key=Fernet.generate_key().decode(),
+        **FAST_SANDBOX,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def private_targets_refused(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outbound-target policy as in production, for this test: the harness's server
+    otherwise allows private targets so live channels can reach loopback emulators."""
+    monkeypatch.setattr(settings, "allow_private_targets", False)
 
 
 async def serve(app: FastAPI, port: int | None = None) -> tuple[str, Callable[[], Awaitable[None]]]:

@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from omniroute.config import Settings, get_settings
+from omniroute.core import secrets
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.migrations.runner import upgrade
@@ -21,6 +22,8 @@ from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
 app = typer.Typer(help="omniroute: a multi-channel business messaging gateway.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+secrets_app = typer.Typer(help="Manage the key that encrypts channel secrets.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 templates_app = typer.Typer(help="Work with WhatsApp message templates offline.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 
@@ -87,18 +90,44 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     _configure_logging(settings)
+    created_key = secrets.ensure_key_file(settings)
     upgrade(settings.database_url)
     key, workspace_id, channels = asyncio.run(_bootstrap(settings))
     base = f"http://{host}:{port}"
     console.print(f"\n[bold green]omniroute[/] is starting on [bold]{base}[/]")
     console.print(f"  API docs:      {base}/docs")
     console.print(f"  Database:      {_redacted(settings.database_url)}")
+    if created_key is not None:
+        console.print(f"  Secret key:    created {created_key} (encrypts channel secrets; back it up)")
     console.print(f"  Workspace:     {workspace_id}")
     for channel_id, channel_type, address in channels:
         console.print(f"  Sandbox {channel_type:<9} {channel_id}  ({address})")
     console.print(f"  Test API key:  [bold]{key}[/]")
     console.print(f'\n  Try: curl -H "Authorization: Bearer {key}" {base}/v1/channels?type=whatsapp\n')
     uvicorn.run(create_app(settings, run_workers=workers), host=host, port=port, log_level=settings.log_level)
+
+
+@secrets_app.command("rotate")
+def rotate_secrets() -> None:
+    """Re-encrypt every stored channel secret with the first key of OMNIROUTE_SECRET_KEY.
+
+    Rotation: set OMNIROUTE_SECRET_KEY=NEW,OLD (NEW first) everywhere and restart, run
+    this, then set OMNIROUTE_SECRET_KEY=NEW and restart again."""
+    from omniroute.channels.service import reencrypt_secrets
+
+    settings = get_settings()
+    secrets.configure(settings)
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                return await reencrypt_secrets(session)
+        finally:
+            await db.dispose()
+
+    count = asyncio.run(run())
+    console.print(f"re-encrypted the secrets of {count} channel(s) with the first key")
 
 
 @app.command()

@@ -4,12 +4,12 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default=f"sqlite+aiosqlite:///{Path('data') / 'omniroute.db'}",
@@ -55,9 +55,19 @@ class Settings(BaseSettings):
     webhook_allow_http: bool = Field(
         default=False, description="Allow http:// webhook URLs in live mode (test mode always may)."
     )
-    webhook_allow_private_targets: bool = Field(
+    allow_private_targets: bool = Field(
         default=False,
-        description="Allow live-mode webhooks to private, loopback and link-local addresses (SSRF guard off).",
+        validation_alias=AliasChoices(
+            "OMNIROUTE_ALLOW_PRIVATE_TARGETS", "OMNIROUTE_WEBHOOK_ALLOW_PRIVATE_TARGETS"
+        ),
+        description="Allow live-mode webhooks and channel URLs (a meta channel's graph_base_url) to "
+        "reach private, loopback and link-local addresses (SSRF guard off). "
+        "OMNIROUTE_WEBHOOK_ALLOW_PRIVATE_TARGETS is the old name, still read.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key(s) that encrypt channel secrets at rest, comma-separated: the first "
+        "encrypts, all decrypt (rotation). `omniroute serve` generates one under ./data/ when unset.",
     )
     log_retention_days: int = Field(
         default=30, ge=1, description="Days that request logs, events and webhook deliveries are kept."

@@ -8,9 +8,13 @@ import httpx
 from fastapi import Depends, Request
 
 from omniroute.config import Settings
+from omniroute.core import secrets, targets
 from omniroute.core.db import Database
+from omniroute.core.tenancy import Mode
 from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
+
+WEBHOOK_LIMITS = httpx.Limits(max_connections=100)
 
 
 @dataclass
@@ -20,11 +24,14 @@ class Services:
     providers: ProviderRegistry
     request_log: RequestLogWriter
     webhook_http: httpx.AsyncClient = field(
-        default_factory=lambda: httpx.AsyncClient(
-            follow_redirects=False, limits=httpx.Limits(max_connections=100)
-        )
+        default_factory=lambda: httpx.AsyncClient(follow_redirects=False, limits=WEBHOOK_LIMITS)
     )
-    """One connection pool for every webhook delivery (timeouts are set per request)."""
+    """The connection pool of test-mode webhook deliveries, which may go anywhere
+    (timeouts are set per request)."""
+    live_webhook_http: httpx.AsyncClient | None = None
+    """Live-mode deliveries' own pool, every connection checked against the
+    outbound-target policy; never shared with test mode, whose connections to internal
+    addresses must not be reused."""
     _wake_callbacks: list[object] = field(default_factory=list)
 
     def on_jobs_enqueued(self, callback: object) -> None:
@@ -36,14 +43,27 @@ class Services:
             assert callable(callback)
             callback()
 
+    def webhook_client(self, mode: Mode) -> httpx.AsyncClient:
+        if mode is Mode.LIVE:
+            if self.live_webhook_http is None:
+                self.live_webhook_http = httpx.AsyncClient(
+                    transport=targets.guarded_transport(self.settings, limits=WEBHOOK_LIMITS),
+                    follow_redirects=False,
+                )
+            return self.live_webhook_http
+        return self.webhook_http
+
     async def close(self) -> None:
         await self.request_log.stop()
         await self.webhook_http.aclose()
+        if self.live_webhook_http is not None:
+            await self.live_webhook_http.aclose()
         await self.providers.close()
         await self.db.dispose()
 
 
 def build_services(settings: Settings) -> Services:
+    secrets.configure(settings)
     db = Database(settings.database_url)
     return Services(
         settings=settings, db=db, providers=ProviderRegistry(settings, db), request_log=RequestLogWriter(db)

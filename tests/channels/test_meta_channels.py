@@ -1,19 +1,24 @@
 """Live ``meta`` channels: stored once their config has the right shape, even while the
 Graph API is unreachable; credentials checked on demand; secrets never returned."""
 
+import json
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
 
 from omniroute.channels import service
 from omniroute.channels.models import Channel, ChannelStatus, ChannelType
+from omniroute.config import Settings
+from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.core.time import utcnow
 from omniroute.providers.base import Provider
 from omniroute.providers.errors import ProviderAuthError, ProviderError, ProviderTransientError
 from omniroute.providers.registry import ProviderRegistry
-from tests.conftest import Tenant, assert_error
+from tests.conftest import Tenant, _free_port, assert_error, serve
 from tests.providers.meta.live import ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, create_meta_channel, meta_config
 
 REQUIRED = ("phone_number_id", "waba_id", "access_token", "app_secret", "verify_token")
@@ -189,3 +194,124 @@ async def test_an_unreachable_provider_leaves_a_rejected_channel_rejected() -> N
     check = await service.check(channel, _Registry(ProviderTransientError("connection refused")), 1.0)
     assert check.result == "unreachable"
     assert channel.status == ChannelStatus.CREDENTIALS_REJECTED
+
+
+# --- URLs a live key may set: the outbound-target policy --------------------------------
+
+INTERNAL_GRAPH_URLS = [
+    "http://169.254.169.254",
+    "http://10.0.0.1",
+    "https://localhost:8443",
+    "http://[::1]:8080",
+    "http://[64:ff9b::a9fe:a9fe]",
+    "http://[::7f00:1]",
+    "http://[2002:a9fe:a9fe::]",
+]
+
+
+@pytest.mark.usefixtures("private_targets_refused")
+@pytest.mark.parametrize("url", INTERNAL_GRAPH_URLS)
+async def test_a_live_channel_cannot_point_its_graph_api_inward(tenant: Tenant, url: str) -> None:
+    before = (await tenant.live.get("/v1/channels")).json()["data"]
+    created = await create(tenant.live, meta_config(graph_base_url=url))
+    assert_error(created, 422, "url_forbidden", param="config.graph_base_url")
+    assert (await tenant.live.get("/v1/channels")).json()["data"] == before
+
+
+@pytest.mark.usefixtures("private_targets_refused")
+async def test_a_live_channel_cannot_be_moved_inward(tenant: Tenant) -> None:
+    created = await create(tenant.live, meta_config(graph_base_url="https://93.184.215.14"))
+    assert created.status_code == 201, created.text
+    channel_id = created.json()["id"]
+    moved = await tenant.live.patch(
+        f"/v1/channels/{channel_id}", json={"config": {"graph_base_url": "http://[64:ff9b::a9fe:a9fe]"}}
+    )
+    assert_error(moved, 422, "url_forbidden", param="config.graph_base_url")
+    stored = (await tenant.live.get(f"/v1/channels/{channel_id}")).json()
+    assert stored["config"]["graph_base_url"] == "https://93.184.215.14"
+
+
+async def test_check_is_no_internal_port_probe(
+    tenant: Tenant, anonymous: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A channel whose Graph API URL came to point inward (stored while allowed, or its
+    host re-pointed) is refused where the connection would be made: an open and a closed
+    port answer alike, and nothing reaches either."""
+    port = _free_port()
+    open_port = await create_meta_channel(tenant.live, anonymous, graph_base_url=f"http://127.0.0.1:{port}")
+    closed_port = await create_meta_channel(tenant.live, anonymous)
+    listener, reached = FastAPI(), []
+
+    @listener.get("/{path:path}")
+    async def answer(path: str) -> dict[str, Any]:
+        reached.append(path)
+        return {"id": "1"}
+
+    _, stop = await serve(listener, port)
+    monkeypatch.setattr(settings, "allow_private_targets", False)
+    try:
+        checks = [
+            (await tenant.live.post(f"/v1/channels/{channel.id}/check")).json()
+            for channel in (open_port, closed_port)
+        ]
+    finally:
+        await stop()
+    assert [(c["result"], c["message"], c["provider_code"]) for c in checks] == [
+        ("error", checks[0]["message"], None)
+    ] * 2
+    assert "config.graph_base_url refused" in checks[0]["message"]
+    assert reached == []
+
+
+async def test_test_mode_does_not_apply_the_policy(tenant: Tenant, settings: Settings) -> None:
+    """A test key never reaches a network (its channels use the sandbox)."""
+    assert settings.allow_private_targets  # the harness; the policy is off only for test keys below
+    response = await tenant.test.post(
+        "/v1/channels",
+        json={
+            "type": "whatsapp",
+            "name": "Local",
+            "provider": "meta",
+            "address": "+15550783881",
+            "config": meta_config(graph_base_url="http://169.254.169.254"),
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+# --- secrets: masked in responses, encrypted at rest -------------------------------------
+
+
+async def test_a_short_secret_shows_nothing_of_itself(tenant: Tenant) -> None:
+    response = await create(
+        tenant.live, meta_config(access_token="abc", app_secret="a" * 11, verify_token="v" * 12)
+    )
+    assert response.status_code == 201, response.text
+    config = response.json()["config"]
+    assert (config["access_token"], config["app_secret"], config["verify_token"]) == (
+        "****",
+        "****",
+        "****vvvv",
+    )
+
+
+async def test_secrets_are_encrypted_in_the_database(
+    tenant: Tenant, anonymous: httpx.AsyncClient, db: Database
+) -> None:
+    meta = await create_meta_channel(tenant.live, anonymous)
+    async with db.sessionmaker() as session:
+        raw = (
+            await session.execute(text("SELECT config FROM channels WHERE id = :id"), {"id": meta.id})
+        ).scalar_one()
+        channel = await session.get(Channel, meta.id)
+    stored = raw if isinstance(raw, dict) else json.loads(raw)
+    for key, secret in (
+        ("access_token", ACCESS_TOKEN),
+        ("app_secret", APP_SECRET),
+        ("verify_token", VERIFY_TOKEN),
+    ):
+        assert stored[key].startswith("fernet:")
+        assert secret not in json.dumps(stored)
+    assert stored["phone_number_id"] == meta_config()["phone_number_id"]  # the rest stays readable
+    assert channel is not None
+    assert (channel.config["access_token"], channel.config["app_secret"]) == (ACCESS_TOKEN, APP_SECRET)

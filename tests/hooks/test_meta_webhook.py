@@ -446,6 +446,17 @@ async def test_a_tier_upgrade_keeps_the_quality_rating(meta: MetaChannel, db: Da
     assert (channel["quality_rating"], channel["messaging_tier"]) == ("GREEN", "TIER_10K")
 
 
+async def test_a_throughput_upgrade_raises_the_channels_throughput(meta: MetaChannel, db: Database) -> None:
+    before = (await meta.client.get(f"/v1/channels/{meta.id}")).json()
+    assert before["throughput_per_second"] == 80
+    delivered = await meta.deliver(p.envelope("phone_number_quality_update", p.NUMBER_THROUGHPUT_UPGRADED))
+    assert delivered.status_code == 200
+    await all_processed(db, meta.id, 1)
+    channel = (await meta.client.get(f"/v1/channels/{meta.id}")).json()
+    assert (channel["throughput_per_second"], channel["messaging_tier"]) == (1000, "TIER_UNLIMITED")
+    assert channel["quality_rating"] == before["quality_rating"]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

@@ -8,11 +8,14 @@ import pytest
 from sqlalchemy import update
 from standardwebhooks import Webhook
 
+from omniroute.config import Settings
+from omniroute.core import targets
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.core.time import utcnow
 from omniroute.events import service as events
 from omniroute.events.types import EventType
+from omniroute.services import build_services
 from omniroute.webhooks.models import WebhookEndpoint
 from tests.conftest import Tenant, assert_error, eventually
 from tests.webhooks.conftest import Receiver
@@ -178,13 +181,18 @@ async def test_endpoints_are_scoped_to_their_mode(tenant: Tenant, receiver: Rece
         "https://169.254.169.254/latest/meta-data",
         "https://[::1]/hooks",
         "https://[::ffff:127.0.0.1]/hooks",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[::7f00:1]/hooks",
+        "https://[2002:a9fe:a9fe::]/hooks",
     ],
 )
+@pytest.mark.usefixtures("private_targets_refused")
 async def test_live_mode_refuses_insecure_and_internal_targets(tenant: Tenant, url: str) -> None:
     response = await tenant.live.post("/v1/webhook-endpoints", json={"url": url, "events": ["*"]})
     assert_error(response, 422, "webhook_url_forbidden", param="url")
 
 
+@pytest.mark.usefixtures("private_targets_refused")
 async def test_live_mode_accepts_a_public_https_url(tenant: Tenant) -> None:
     response = await tenant.live.post("/v1/webhook-endpoints", json={"url": "https://93.184.215.14/h"})
     assert response.status_code == 201, response.text
@@ -194,6 +202,7 @@ async def test_live_mode_accepts_a_public_https_url(tenant: Tenant) -> None:
     assert_error(moved, 422, "webhook_url_forbidden", param="url")
 
 
+@pytest.mark.usefixtures("private_targets_refused")
 async def test_live_deliveries_check_the_resolved_address_again(
     tenant: Tenant, receiver: Receiver, db: Database
 ) -> None:
@@ -223,3 +232,20 @@ async def test_live_deliveries_check_the_resolved_address_again(
     assert attempt["status_code"] is None
     assert attempt["error"].startswith("refused: 127.0.0.1 resolves to a private")
     assert receiver.received == []
+
+
+async def test_live_deliveries_have_a_pool_of_their_own_that_checks_every_connection(
+    receiver: Receiver, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test mode may reach loopback; live mode connects through its own pool, whose
+    every connection is checked on the address it connects to (a host re-pointed
+    between the check and the connection is still refused)."""
+    monkeypatch.setattr(settings, "allow_private_targets", False)
+    services = build_services(settings)
+    try:
+        assert (await services.webhook_client(Mode.TEST).post(receiver.url)).status_code == 200
+        with pytest.raises(targets.TargetRefused):
+            await services.webhook_client(Mode.LIVE).post(receiver.url)
+    finally:
+        await services.close()
+    assert len(receiver.received) == 1

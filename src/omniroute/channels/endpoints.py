@@ -45,7 +45,7 @@ async def get_channel(channel_id: str, auth: Auth, session: SessionDep) -> Chann
 async def update_channel(
     channel_id: str, body: ChannelUpdate, auth: Auth, session: SessionDep, services: ServicesDep
 ) -> ChannelOut:
-    channel = service.update(await service.get(session, auth, channel_id), body, services.providers)
+    channel = await service.update(await service.get(session, auth, channel_id), body, services.providers)
     await session.flush()
     return ChannelOut.of(channel)
 

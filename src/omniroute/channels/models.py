@@ -5,7 +5,8 @@ from typing import Any
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omniroute.core.db import Base, JSONType
+from omniroute.core.db import Base
+from omniroute.core.secrets import EncryptedConfig
 from omniroute.core.tenancy import TenantScoped, Timestamped
 from omniroute.core.time import UTCDateTime
 
@@ -32,8 +33,9 @@ class Channel(TenantScoped, Timestamped, Base):
     provider: Mapped[str] = mapped_column(String(32))
     status: Mapped[ChannelStatus] = mapped_column(String(32), default=ChannelStatus.ACTIVE)
     address: Mapped[str] = mapped_column(String(320))
-    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    """Provider settings, secrets included; never returned as stored (see schemas)."""
+    config: Mapped[dict[str, Any]] = mapped_column(EncryptedConfig(), default=dict)
+    """Provider settings; secrets are encrypted in the database (``core.secrets``) and
+    never returned (see schemas)."""
     throughput_per_second: Mapped[int] = mapped_column(Integer)
     messaging_tier: Mapped[str | None] = mapped_column(String(32), nullable=True)
     quality_rating: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -4,17 +4,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from omniroute.channels.models import Channel, ChannelStatus, ChannelType
+from omniroute.core.secrets import SECRET_KEYS
 
-SECRET_FIELDS = frozenset(
-    {"access_token", "app_secret", "verify_token", "password", "api_key", "auth_token", "secret"}
-)
+MASK = "****"
+SHORTEST_HINTED_SECRET = 12
+"""Secrets shorter than this show nothing of themselves: four characters of a short
+token would give most of it away."""
+
+
+def mask_secret(value: Any) -> str:
+    text = str(value)
+    return f"{MASK}{text[-4:]}" if len(text) >= SHORTEST_HINTED_SECRET else MASK
 
 
 def mask_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Secrets are never echoed: only their last four characters are shown."""
+    """Secrets are never echoed: a long one shows its last four characters."""
     return {
-        key: (f"****{str(value)[-4:]}" if key in SECRET_FIELDS and value else value)
-        for key, value in config.items()
+        key: mask_secret(value) if key in SECRET_KEYS and value else value for key, value in config.items()
     }
 
 
@@ -22,10 +28,18 @@ class ChannelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: ChannelType
-    name: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Required, except for a live meta channel (Meta's verified name is used).",
+    )
     provider: str = Field(min_length=1, max_length=32)
     address: str | None = Field(
-        default=None, max_length=320, description="Phone number, sender id or email address."
+        default=None,
+        max_length=320,
+        description="Phone number, sender id or email address. A live meta channel reads its "
+        "number from the Graph API when this is left out.",
     )
     config: dict[str, Any] = Field(default_factory=dict)
 

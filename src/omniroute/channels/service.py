@@ -1,16 +1,21 @@
 import asyncio
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from omniroute.channels.models import Channel, ChannelStatus, ChannelType
 from omniroute.channels.schemas import ChannelCheckOut, ChannelCreate, ChannelOut, ChannelUpdate, CheckResult
+from omniroute.core.deps import end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, PolicyError, not_found
 from omniroute.core.ids import new_id
 from omniroute.core.phone import to_e164
+from omniroute.core.secrets import SECRET_KEYS
 from omniroute.core.tenancy import Mode, Tenant
 from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier, QualityRating
+from omniroute.providers.base import ChannelFacts
 from omniroute.providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -106,6 +111,8 @@ def sandbox_channels(workspace_id: str) -> list[Channel]:
 async def create(
     session: AsyncSession, auth: AuthContext, body: ChannelCreate, providers: ProviderRegistry
 ) -> Channel:
+    """A live WhatsApp channel is described by its provider before it is stored (address,
+    name, quality, throughput, tier); what the provider cannot say must be given."""
     if not providers.supports(body.provider, body.type):
         raise InvalidRequestError(
             "provider_unsupported",
@@ -114,63 +121,111 @@ async def create(
             param="provider",
         )
     config = providers.validate_config(body.provider, body.config)
+    await providers.require_allowed_urls(body.provider, config, auth.mode)
     address = body.address or (SANDBOX_ADDRESSES[body.type] if body.provider == SANDBOX else None)
-    if address is None:
-        raise InvalidRequestError(
-            "parameter_missing", "'address' is required for this provider.", param="address"
-        )
-    if body.type in (ChannelType.WHATSAPP, ChannelType.SMS) and address.lstrip("+").isdigit():
+    if (
+        address is not None
+        and body.type in (ChannelType.WHATSAPP, ChannelType.SMS)
+        and address.lstrip("+").isdigit()
+    ):
         address = to_e164(address, param="address")
     channel = new_channel(
         auth.workspace_id,
         auth.mode,
         type=body.type,
-        name=body.name,
+        name=body.name or "",
         provider=body.provider,
-        address=address,
+        address=address or "",
         config=config,
     )
+    error: Exception | None = None
+    if auth.mode == Mode.LIVE and body.type == ChannelType.WHATSAPP:
+        await end_transaction_before_provider_call(session)
+        _, error = await refresh(channel, providers, providers.settings.provider_timeout_seconds)
+    if not channel.address:
+        reason = f" and the provider could not tell it: {_failure(error)[0]}" if error else ""
+        raise InvalidRequestError(
+            "parameter_missing", f"'address' is required for this channel{reason}.", param="address"
+        )
+    if not channel.name:
+        raise InvalidRequestError("parameter_missing", "'name' is required for this channel.", param="name")
     session.add(channel)
     await session.flush()
     return channel
 
 
-def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegistry) -> Channel:
+async def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegistry) -> Channel:
     if body.name is not None:
         channel.name = body.name
     if body.status is not None:
         channel.status = ChannelStatus(body.status)
     if body.config is not None:
-        channel.config = providers.validate_config(
-            channel.provider, {**(channel.config or {}), **body.config}
-        )
+        config = providers.validate_config(channel.provider, {**(channel.config or {}), **body.config})
+        await providers.require_allowed_urls(channel.provider, body.config, Mode(channel.mode))
+        channel.config = config
     return channel
 
 
 async def check(channel: Channel, providers: ProviderRegistry, within: float) -> ChannelCheckOut:
-    """Ask the provider whether the channel's credentials work. Rejected credentials
-    mark the channel; working ones clear that mark; an unreachable provider changes nothing."""
-    try:
-        await asyncio.wait_for(providers.for_channel(channel).check(), within)
-    except ProviderAuthError as error:
-        channel.status = ChannelStatus.CREDENTIALS_REJECTED
-        return _check_out(channel, "credentials_rejected", error)
-    except (ProviderTransientError, ProviderOutcomeUnknown, TimeoutError) as error:
-        return _check_out(channel, "unreachable", error)
-    except ProviderError as error:
-        return _check_out(channel, "error", error)
-    if channel.status == ChannelStatus.CREDENTIALS_REJECTED:
-        channel.status = ChannelStatus.ACTIVE
-    return _check_out(channel, "ok", None)
-
-
-def _check_out(channel: Channel, result: CheckResult, error: Exception | None) -> ChannelCheckOut:
-    if isinstance(error, ProviderError):
-        message: str | None = error.message
-        provider_code = error.provider_code
-    else:
-        message = "No answer from the provider in time." if error is not None else None
-        provider_code = None
+    result, error = await refresh(channel, providers, within)
+    message, provider_code = _failure(error)
     return ChannelCheckOut(
         result=result, message=message, provider_code=provider_code, channel=ChannelOut.of(channel)
     )
+
+
+async def refresh(
+    channel: Channel, providers: ProviderRegistry, within: float
+) -> tuple[CheckResult, Exception | None]:
+    """Ask the provider whether the channel's credentials work, and take what it says
+    about the channel. Rejected credentials mark the channel; working ones clear that
+    mark; an unreachable provider changes nothing."""
+    try:
+        facts = await asyncio.wait_for(providers.for_channel(channel).check(), within)
+    except ProviderAuthError as error:
+        channel.status = ChannelStatus.CREDENTIALS_REJECTED
+        return "credentials_rejected", error
+    except (ProviderTransientError, ProviderOutcomeUnknown, TimeoutError) as error:
+        return "unreachable", error
+    except ProviderError as error:
+        return "error", error
+    if channel.status == ChannelStatus.CREDENTIALS_REJECTED:
+        channel.status = ChannelStatus.ACTIVE
+    if facts is not None:
+        apply_facts(channel, facts)
+    return "ok", None
+
+
+def apply_facts(channel: Channel, facts: ChannelFacts) -> None:
+    """What the provider says about the channel replaces what we had; the name only
+    fills a blank (it is the user's)."""
+    if facts.address is not None:
+        with suppress(InvalidRequestError):
+            channel.address = to_e164(facts.address, param="address")
+    if facts.name is not None and not channel.name:
+        channel.name = facts.name[:200]
+    if facts.quality_rating is not None:
+        channel.quality_rating = facts.quality_rating
+    if facts.throughput_per_second is not None:
+        channel.throughput_per_second = facts.throughput_per_second
+    if facts.messaging_tier is not None:
+        channel.messaging_tier = facts.messaging_tier
+
+
+async def reencrypt_secrets(session: AsyncSession) -> int:
+    """Store every channel's secrets again, so they are encrypted with the first key of
+    ``OMNIROUTE_SECRET_KEY`` (rotation); returns how many channels hold secrets."""
+    count = 0
+    for channel in await session.scalars(select(Channel)):
+        if SECRET_KEYS & (channel.config or {}).keys():
+            flag_modified(channel, "config")
+            count += 1
+    await session.flush()
+    return count
+
+
+def _failure(error: Exception | None) -> tuple[str | None, int | str | None]:
+    """The message and provider code a failed check reports."""
+    if isinstance(error, ProviderError):
+        return error.message, error.provider_code
+    return ("No answer from the provider in time." if error is not None else None), None

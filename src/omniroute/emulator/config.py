@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier, QualityRating
 
 
 @dataclass(frozen=True)
@@ -21,3 +21,6 @@ class EmulatorConfig:
     """Seconds before each retry of a webhook the receiver did not answer with a 2xx."""
     display_phone_number: str = "15550001234"
     verified_name: str = "Omniroute Emulator"
+    quality_rating: str = QualityRating.GREEN.value
+    messaging_limit: str = MessagingTier.TIER_250.value
+    """The business portfolio's messaging limit, as ``whatsapp_business_manager_messaging_limit``."""

@@ -22,7 +22,7 @@ from omniroute.emulator.errors import DUPLICATE_TEMPLATE_SUBCODE, GraphError, in
 from omniroute.emulator.validation import Send, validate_send, wa_id_of
 from omniroute.emulator.webhooks import Background, WebhookSender
 from omniroute.policy import errors as meta_errors
-from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier, QualityRating
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
 from omniroute.policy.pricing import price_message
 from omniroute.policy.templates import SENDABLE_STATUSES, RejectionReason, TemplateCategory, TemplateStatus
 from omniroute.policy.window import (
@@ -46,6 +46,9 @@ PHONE_NUMBER_FIELDS = (
     "throughput",
     "id",
 )
+"""What ``GET /{phone_number_id}`` answers without ``fields``; the limit fields
+(``whatsapp_business_manager_messaging_limit`` and the deprecated ``messaging_limit_tier``)
+only when asked for, as Meta does."""
 TEMPLATE_FIELDS = ("name", "parameter_format", "components", "language", "status", "category", "id")
 EDITABLE_STATUSES = frozenset({TemplateStatus.APPROVED, TemplateStatus.REJECTED, TemplateStatus.PAUSED})
 TEMPLATE_PAGE_SIZE = 25
@@ -174,12 +177,13 @@ class Emulator:
             "verified_name": self.config.verified_name,
             "code_verification_status": "VERIFIED",
             "display_phone_number": self.config.display_phone_number,
-            "quality_rating": QualityRating.GREEN.value,
+            "quality_rating": self.config.quality_rating,
             "platform_type": "CLOUD_API",
             "throughput": {
                 "level": "HIGH" if self.config.throughput > DEFAULT_THROUGHPUT_PER_SECOND else "STANDARD"
             },
-            "messaging_limit_tier": MessagingTier.TIER_250.value,
+            "whatsapp_business_manager_messaging_limit": self.config.messaging_limit,
+            "messaging_limit_tier": self.config.messaging_limit,
             "id": self.config.phone_number_id,
         }
         return _pick(everything, fields, PHONE_NUMBER_FIELDS)

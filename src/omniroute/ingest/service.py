@@ -50,11 +50,14 @@ async def apply_event(session: AsyncSession, channel: Channel, event: ProviderEv
 
 
 def apply_channel_quality(session: AsyncSession, channel: Channel, update: ChannelQualityUpdate) -> None:
-    """The number's quality rating or messaging tier changed; what the update leaves out stays."""
+    """The number's quality rating, messaging tier or throughput changed; what the update
+    leaves out stays."""
     if update.quality_rating is not None:
         channel.quality_rating = update.quality_rating
     if update.messaging_tier is not None:
         channel.messaging_tier = update.messaging_tier
+    if update.throughput_per_second is not None:
+        channel.throughput_per_second = update.throughput_per_second
     events.record(
         session,
         TenantRef(channel.workspace_id, Mode(channel.mode)),

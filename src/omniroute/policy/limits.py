@@ -27,6 +27,11 @@ DEFAULT_THROUGHPUT_PER_SECOND = 80
 MAX_THROUGHPUT_PER_SECOND = 1_000
 COEXISTENCE_THROUGHPUT_PER_SECOND = 20
 
+THROUGHPUT_BY_LEVEL = {"STANDARD": DEFAULT_THROUGHPUT_PER_SECOND, "HIGH": MAX_THROUGHPUT_PER_SECOND}
+"""Messages per second of a Cloud API number by the ``throughput.level`` Meta reports."""
+THROUGHPUT_UPGRADE_EVENT = "THROUGHPUT_UPGRADE"
+"""The ``phone_number_quality_update`` event of a number raised to the HIGH level."""
+
 PAIR_RATE_INTERVAL = timedelta(seconds=6)
 PAIR_RATE_BURST = 45
 

@@ -80,6 +80,18 @@ class ProviderTemplate:
     quality_score: str | None = None
 
 
+@dataclass(frozen=True)
+class ChannelFacts:
+    """What the provider says about the channel itself (Meta: its phone number object).
+    ``None`` is "not said": the channel keeps what it has."""
+
+    address: str | None = None
+    name: str | None = None
+    quality_rating: str | None = None
+    throughput_per_second: int | None = None
+    messaging_tier: str | None = None
+
+
 class Provider(ABC):
     """Sends messages on one channel."""
 
@@ -93,8 +105,10 @@ class Provider(ABC):
     async def send(self, message: OutboundMessage) -> SendReceipt:
         """Hand one message to the network. Raises a ``ProviderError`` subclass."""
 
-    async def check(self) -> None:  # noqa: B027 - optional hook, no-op by default
-        """Verify credentials; raise ``ProviderAuthError`` if they are rejected."""
+    async def check(self) -> ChannelFacts | None:
+        """Verify credentials (``ProviderAuthError`` if they are rejected) and return
+        what the provider says about the channel, if it says anything."""
+        return None
 
 
 class WhatsAppProvider(Provider):

@@ -77,13 +77,14 @@ class TemplateQualityUpdate(BaseModel):
 
 
 class ChannelQualityUpdate(BaseModel):
-    """The phone number's quality rating or messaging tier changed."""
+    """The phone number's quality rating, messaging tier or throughput changed."""
 
     type: Literal["channel_quality_update"] = "channel_quality_update"
     event: str
     """Meta's event name (FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE, ...)."""
     quality_rating: str | None = None
     messaging_tier: str | None = None
+    throughput_per_second: int | None = None
     timestamp: datetime
 
 

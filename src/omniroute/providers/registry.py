@@ -7,6 +7,7 @@ from typing import Any
 
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.config import Settings
+from omniroute.core import targets
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.providers.base import ChannelRef, Provider, WhatsAppProvider
@@ -24,7 +25,8 @@ META = "meta"
 class ProviderRegistry:
     def __init__(self, settings: Settings, db: Database) -> None:
         sandbox_context = SandboxContext(db=db, settings=settings)
-        self._http = graph_client()
+        self.settings = settings
+        self._http = graph_client(settings)
         self._factories: dict[tuple[str, ChannelType], ProviderFactory] = {
             (SANDBOX, channel_type): partial(cls, context=sandbox_context)
             for channel_type, cls in SANDBOX_PROVIDERS.items()
@@ -33,11 +35,22 @@ class ProviderRegistry:
             MetaWhatsApp, context=MetaContext(http=self._http, db=db)
         )
         self._validators: dict[str, ConfigValidator] = {META: meta_config.validate_config}
+        self._url_keys: dict[str, tuple[str, ...]] = {META: meta_config.URL_KEYS}
 
     def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
         """Check a channel's provider config for shape (422 naming the key otherwise)."""
         validator = self._validators.get(provider)
         return validator(config) if validator else config
+
+    async def require_allowed_urls(self, provider: str, config: dict[str, Any], mode: Mode) -> None:
+        """Every URL a channel's config may set passes the outbound-target policy (a 422
+        ``url_forbidden`` naming the key otherwise)."""
+        for key in self._url_keys.get(provider, ()):
+            url = config.get(key)
+            if isinstance(url, str):
+                await targets.require_allowed(
+                    url, mode, self.settings, param=f"config.{key}", code="url_forbidden"
+                )
 
     def supports(self, provider: str, channel_type: ChannelType) -> bool:
         return (provider, channel_type) in self._factories

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import httpx
 
 from omniroute.config import Settings
+from omniroute.core import targets
 from omniroute.core.tenancy import Mode
-from omniroute.webhooks import signing, targets
+from omniroute.webhooks import signing
 
 EXCERPT_BYTES = 1024
 EXCERPT_CHARS = 500
@@ -37,8 +38,14 @@ async def attempt(client: httpx.AsyncClient, settings: Settings, request: Reques
     def outcome(status: int | None, excerpt: str | None, error: str | None) -> Outcome:
         return Outcome(status, round((time.perf_counter() - started) * 1000, 3), excerpt, error)
 
-    try:
-        await targets.check(request.url, request.mode, settings, unresolvable_ok=False)
+    try:  # the address is checked again where the live client connects (no DNS rebinding)
+        await targets.check(
+            request.url,
+            request.mode,
+            settings,
+            unresolvable_ok=False,
+            https_only=not settings.webhook_allow_http,
+        )
     except targets.TargetRefused as refused:
         return outcome(None, None, f"refused: {refused}")
     timestamp = int(time.time())
@@ -64,6 +71,8 @@ async def attempt(client: httpx.AsyncClient, settings: Settings, request: Reques
                 excerpt += chunk
                 if len(excerpt) >= EXCERPT_BYTES:
                     break
+    except targets.TargetRefused as refused:
+        return outcome(None, None, f"refused: {refused}")
     except httpx.TimeoutException:
         return outcome(None, None, f"timed out after {settings.webhook_timeout_seconds:g}s")
     except httpx.HTTPError as exc:

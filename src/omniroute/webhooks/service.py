@@ -11,15 +11,16 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.config import Settings
+from omniroute.core import targets
 from omniroute.core.errors import not_found
 from omniroute.core.ids import new_id
-from omniroute.core.tenancy import Tenant
+from omniroute.core.tenancy import Mode, Tenant
 from omniroute.core.time import rfc3339, utcnow
 from omniroute.events import service as events
 from omniroute.events.models import Event
 from omniroute.events.types import EventType, matches
 from omniroute.jobs import queue
-from omniroute.webhooks import signing, targets
+from omniroute.webhooks import signing
 from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.webhooks.schemas import EndpointCreate, EndpointOut, EndpointUpdate
 
@@ -58,10 +59,23 @@ async def get(session: AsyncSession, tenant: Tenant, endpoint_id: str) -> Webhoo
     return endpoint
 
 
+async def require_allowed_url(url: str, mode: Mode, settings: Settings) -> None:
+    """The outbound-target policy for an endpoint being saved (https only in live mode
+    unless ``OMNIROUTE_WEBHOOK_ALLOW_HTTP``)."""
+    await targets.require_allowed(
+        url,
+        mode,
+        settings,
+        param="url",
+        code="webhook_url_forbidden",
+        https_only=not settings.webhook_allow_http,
+    )
+
+
 async def create(
     session: AsyncSession, tenant: Tenant, body: EndpointCreate, settings: Settings
 ) -> WebhookEndpoint:
-    await targets.require_allowed(body.url, tenant.mode, settings)
+    await require_allowed_url(body.url, tenant.mode, settings)
     endpoint = WebhookEndpoint(
         id=new_id("we"),
         workspace_id=tenant.workspace_id,
@@ -82,7 +96,7 @@ async def update_endpoint(
     endpoint: WebhookEndpoint, body: EndpointUpdate, tenant: Tenant, settings: Settings
 ) -> WebhookEndpoint:
     if body.url is not None:
-        await targets.require_allowed(body.url, tenant.mode, settings)
+        await require_allowed_url(body.url, tenant.mode, settings)
         endpoint.url = body.url
     if body.events is not None:
         endpoint.events = body.events

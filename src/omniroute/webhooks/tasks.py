@@ -47,7 +47,9 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
         enabled = endpoint.enabled
     if enabled:
-        outcome = await delivery.attempt(ctx.services.webhook_http, ctx.services.settings, request)
+        outcome = await delivery.attempt(
+            ctx.services.webhook_client(request.mode), ctx.services.settings, request
+        )
     else:
         outcome = delivery.Outcome(None, 0.0, None, "endpoint disabled: not sent")
     next_delay = None if manual or not enabled else service.retry_delay(ctx.attempt)

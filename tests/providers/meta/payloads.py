@@ -153,6 +153,12 @@ NUMBER_UPGRADED = {
     "old_limit": "TIER_2K",
     "current_limit": "TIER_10K",
 }
+NUMBER_THROUGHPUT_UPGRADED = {
+    "display_phone_number": DISPLAY_NUMBER,
+    "event": "THROUGHPUT_UPGRADE",
+    "current_limit": "TIER_UNLIMITED",
+    "max_daily_conversations_per_business": "TIER_UNLIMITED",
+}
 
 CAPABILITY = {"max_daily_conversation_per_phone": 10000, "max_phone_numbers_per_business": 25}
 ACCOUNT_UPDATE = {"phone_number": DISPLAY_NUMBER, "event": "VERIFIED_ACCOUNT"}

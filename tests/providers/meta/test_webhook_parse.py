@@ -272,6 +272,16 @@ def test_tier_upgrade_changes_only_the_tier() -> None:
     assert (event.event, event.quality_rating, event.messaging_tier) == ("UPGRADE", None, "TIER_10K")
 
 
+def test_a_throughput_upgrade_raises_the_numbers_throughput() -> None:
+    event = only(p.envelope("phone_number_quality_update", p.NUMBER_THROUGHPUT_UPGRADED))
+    assert (event.event, event.throughput_per_second, event.messaging_tier) == (
+        "THROUGHPUT_UPGRADE",
+        1000,
+        "TIER_UNLIMITED",
+    )
+    assert only(p.envelope("phone_number_quality_update", p.NUMBER_UPGRADED)).throughput_per_second is None
+
+
 def test_newer_limit_names_are_understood() -> None:
     value = {
         "display_phone_number": p.DISPLAY_NUMBER,

@@ -11,6 +11,9 @@ DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
 """The Graph API version used when a channel does not pin one."""
 
+URL_KEYS = ("graph_base_url",)
+"""Config keys that say where the adapter connects: the outbound-target policy applies."""
+
 _GRAPH_ID = r"^[A-Za-z0-9_.-]+$"  # goes into URL paths: no slashes or query characters
 
 

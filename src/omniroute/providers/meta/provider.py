@@ -7,10 +7,13 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from omniroute.config import Settings
+from omniroute.core import targets
 from omniroute.core.db import Database
 from omniroute.messages.models import Message
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.base import (
+    ChannelFacts,
     ChannelRef,
     OutboundMessage,
     ProviderTemplate,
@@ -32,11 +35,18 @@ MAX_CONNECTIONS = 100
 TEMPLATES_PAGE_SIZE = 100
 
 
-def graph_client() -> httpx.AsyncClient:
-    """The process's one Graph API client: pooled connections, explicit timeouts."""
+def graph_client(settings: Settings) -> httpx.AsyncClient:
+    """The process's one Graph API client: pooled connections, explicit timeouts, and
+    every connection checked against the outbound-target policy (a channel's
+    ``graph_base_url`` is the user's to set)."""
     return httpx.AsyncClient(
+        transport=targets.guarded_transport(
+            settings,
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS // 5
+            ),
+        ),
         timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT, pool=POOL_TIMEOUT),
-        limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS // 5),
         follow_redirects=False,
     )
 
@@ -65,6 +75,10 @@ class MetaWhatsApp(WhatsAppProvider):
             )
         except httpx.TransportError as exc:
             raise wire.error_from_transport(exc) from exc
+        except targets.TargetRefused as refused:
+            raise ProviderRejected(
+                f"config.graph_base_url refused: {refused}. Nothing was sent.", code="target_forbidden"
+            ) from refused
         try:
             body = response.json()
         except ValueError as exc:
@@ -105,8 +119,12 @@ class MetaWhatsApp(WhatsAppProvider):
             )
         return found
 
-    async def check(self) -> None:
-        await self._call("GET", self.config.phone_number_id, params={"fields": "id,display_phone_number"})
+    async def check(self) -> ChannelFacts:
+        """Read the phone number object: the token works and the number is known."""
+        body = await self._call(
+            "GET", self.config.phone_number_id, params={"fields": wire.PHONE_NUMBER_FIELDS}
+        )
+        return wire.channel_facts(body)
 
     async def mark_read(self, provider_message_id: str) -> None:
         await self._call(

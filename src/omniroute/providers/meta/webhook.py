@@ -12,7 +12,7 @@ from typing import Any
 
 from omniroute.core.time import utcnow
 from omniroute.policy import errors as meta_errors
-from omniroute.policy.limits import MessagingTier, QualityRating
+from omniroute.policy.limits import MAX_THROUGHPUT_PER_SECOND, THROUGHPUT_UPGRADE_EVENT, QualityRating
 from omniroute.policy.message_format import MEDIA_TYPES
 from omniroute.providers.events import (
     AccountNotice,
@@ -25,6 +25,7 @@ from omniroute.providers.events import (
     TemplateQualityUpdate,
     TemplateReview,
 )
+from omniroute.providers.meta import wire
 
 log = logging.getLogger(__name__)
 
@@ -122,19 +123,11 @@ def _quality_update(value: dict[str, Any], when: datetime) -> ChannelQualityUpda
     return ChannelQualityUpdate(
         event=event,
         quality_rating=quality.value if quality else None,
-        messaging_tier=_tier(value.get("current_limit"))
-        or _tier(value.get("max_daily_conversations_per_business")),
+        messaging_tier=wire.messaging_tier(value.get("current_limit"))
+        or wire.messaging_tier(value.get("max_daily_conversations_per_business")),
+        throughput_per_second=MAX_THROUGHPUT_PER_SECOND if event == THROUGHPUT_UPGRADE_EVENT else None,
         timestamp=when,
     )
-
-
-def _tier(raw: Any) -> str | None:
-    """Meta's limit names (``TIER_2K``, or ``2K`` in newer payloads) as our tier."""
-    if not raw:
-        return None
-    name = str(raw).upper()
-    name = name if name.startswith("TIER_") else f"TIER_{name}"
-    return name if name in MessagingTier.__members__.values() else None
 
 
 def _messages(value: dict[str, Any], when: datetime) -> list[ParsedEvent]:

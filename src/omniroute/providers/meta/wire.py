@@ -10,8 +10,15 @@ import httpx
 
 from omniroute.policy import errors as meta_errors
 from omniroute.policy.errors import RetryClass
+from omniroute.policy.limits import THROUGHPUT_BY_LEVEL, MessagingTier, QualityRating
 from omniroute.policy.message_format import CAPTIONED_MEDIA, MEDIA_TYPES
-from omniroute.providers.base import OutboundMessage, ProviderTemplate, SendReceipt, TemplateDefinition
+from omniroute.providers.base import (
+    ChannelFacts,
+    OutboundMessage,
+    ProviderTemplate,
+    SendReceipt,
+    TemplateDefinition,
+)
 from omniroute.providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -43,6 +50,13 @@ NOT_SENT = (
 """Transport failures that happen before the request leaves: safe to retry."""
 
 TEMPLATE_FIELDS = "id,name,language,status,category,components,rejected_reason,quality_score"
+PHONE_NUMBER_FIELDS = (
+    "display_phone_number,verified_name,quality_rating,throughput,"
+    "whatsapp_business_manager_messaging_limit,messaging_limit_tier"
+)
+"""What ``check`` reads of the phone number: ``whatsapp_business_manager_messaging_limit``
+is the portfolio's limit that replaced the deprecated ``messaging_limit_tier`` (read as a
+fallback)."""
 
 
 def message_payload(message: OutboundMessage, references: dict[str, str]) -> dict[str, Any]:
@@ -133,6 +147,32 @@ def send_receipt(body: Any) -> SendReceipt:
             provider_code="paused",
         )
     return SendReceipt(provider_message_id, status)
+
+
+def channel_facts(body: dict[str, Any]) -> ChannelFacts:
+    """The channel as Meta's phone number object describes it."""
+    display = str(body.get("display_phone_number") or "")
+    digits = "".join(ch for ch in display if ch.isdigit())
+    throughput = body.get("throughput")
+    level = str(throughput.get("level", "")).upper() if isinstance(throughput, dict) else ""
+    quality = str(body.get("quality_rating") or "").upper()
+    return ChannelFacts(
+        address=f"+{digits}" if digits else None,
+        name=str(body["verified_name"]) if body.get("verified_name") else None,
+        quality_rating=quality if quality in QualityRating.__members__.values() else None,
+        throughput_per_second=THROUGHPUT_BY_LEVEL.get(level),
+        messaging_tier=messaging_tier(body.get("whatsapp_business_manager_messaging_limit"))
+        or messaging_tier(body.get("messaging_limit_tier")),
+    )
+
+
+def messaging_tier(raw: Any) -> str | None:
+    """Meta's limit names (``TIER_2K``, or ``2K`` in newer payloads) as our tier."""
+    if not raw:
+        return None
+    name = str(raw).upper()
+    name = name if name.startswith("TIER_") else f"TIER_{name}"
+    return name if name in MessagingTier.__members__.values() else None
 
 
 def provider_template(item: dict[str, Any]) -> ProviderTemplate:
