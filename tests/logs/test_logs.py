@@ -120,6 +120,15 @@ async def test_a_workspace_whose_test_clock_ran_ahead_forgets_its_test_logs_by_t
 ) -> None:
     await tenant.inbound(body="a month ago, by the test clock")
     await eventually(lambda: logs(tenant, kind="request"), lambda page: len(page["data"]) >= 1)
+
+    async def events_waiting_for_fan_out() -> int:
+        async with db.sessionmaker() as session:
+            pending = select(Event.id).where(
+                Event.workspace_id == tenant.workspace_id, Event.fanout_pending.is_(True)
+            )
+            return len((await session.scalars(pending)).all())
+
+    await eventually(events_waiting_for_fan_out, lambda count: count == 0)  # only those are purged
     await tenant.advance_clock(31 * 24 * 3600)
     async with db.transaction() as session:
         await purge(session, timedelta(days=30))

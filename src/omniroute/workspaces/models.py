@@ -43,9 +43,14 @@ class Workspace(Timestamped, Base):
 
 async def now_of(session: AsyncSession, tenant: Tenant) -> datetime:
     """The current time on the clock of ``tenant``'s workspace and mode."""
-    if Mode(tenant.mode) is Mode.LIVE:
+    return await session.run_sync(_now_of, tenant.workspace_id, tenant.mode)
+
+
+def _now_of(session: Session, workspace_id: str, mode: Mode | str) -> datetime:
+    if Mode(mode) is Mode.LIVE:
         return utcnow()
-    workspace = await session.get(Workspace, tenant.workspace_id)
+    with session.no_autoflush:
+        workspace = session.get(Workspace, workspace_id)
     assert workspace is not None
     return workspace.now(Mode.TEST)
 
@@ -65,12 +70,7 @@ def stamp_from_workspace_clock(session: Session, _flush_context: Any, _instances
     def now(row: TenantScoped) -> datetime:
         key = (row.workspace_id, str(row.mode))
         if key not in clocks:
-            if Mode(row.mode) is Mode.LIVE:
-                clocks[key] = utcnow()
-            else:
-                with session.no_autoflush:
-                    workspace = session.get(Workspace, row.workspace_id)
-                clocks[key] = workspace.now(Mode.TEST) if workspace is not None else utcnow()
+            clocks[key] = _now_of(session, row.workspace_id, row.mode)
         return clocks[key]
 
     for row in session.new:
