@@ -6,7 +6,10 @@ from typing import Any
 
 import httpx
 
+from omniroute.channels.models import Channel
 from omniroute.core.db import Database
+from omniroute.core.time import rfc3339
+from omniroute.workspaces.models import Workspace
 from tests.conftest import CUSTOMER, Tenant, eventually, settled, ts
 from tests.webhooks.conftest import Receiver
 
@@ -106,8 +109,6 @@ async def test_every_timestamp_of_test_mode_data_follows_the_advanced_test_clock
 async def test_a_channel_deleted_after_the_clock_moved_is_stamped_on_the_test_clock(
     tenant: Tenant, db: Database
 ) -> None:
-    from omniroute.channels.models import Channel
-
     await tenant.advance_clock(AHEAD)
     channel = await ok(
         await tenant.test.post(
@@ -129,3 +130,11 @@ async def test_live_mode_keeps_real_time_when_the_test_clock_moved(tenant: Tenan
         )
     )
     assert abs(ts(channel["created_at"]) - datetime.now(UTC)) < timedelta(minutes=2)
+
+
+def test_a_rows_plain_mode_string_reads_the_test_clock() -> None:
+    """A loaded ``mode`` column is the string "test", not ``Mode.TEST``: it must still pick
+    the test clock (it did not, and a deleted template was stamped with real time)."""
+    workspace = Workspace(test_clock_offset_seconds=float(AHEAD))
+    assert_on_test_clock(rfc3339(workspace.now("test")), "Workspace.now('test')")
+    assert abs(workspace.now("live") - datetime.now(UTC)) < timedelta(minutes=2)
