@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import CUSTOMER, Tenant, assert_error, ts
 
 DAY = timedelta(hours=24)
@@ -91,3 +93,38 @@ async def test_conversations_can_be_filtered_by_contact(tenant: Tenant) -> None:
 
 async def test_unknown_conversation_is_not_found(tenant: Tenant) -> None:
     assert_error(await tenant.test.get("/v1/conversations/cv_nope"), 404, "resource_not_found")
+
+
+async def channel_of_type(tenant: Tenant, channel_type: str) -> str:
+    [channel] = (await tenant.test.get("/v1/channels", params={"type": channel_type})).json()["data"]
+    return str(channel["id"])
+
+
+RECIPIENTS = {"sms": CUSTOMER, "email": "ada@example.com", "web": "vis_ada"}
+
+
+@pytest.mark.parametrize("channel_type", ["sms", "email", "web"])
+async def test_the_window_of_a_channel_without_one_is_refused(tenant: Tenant, channel_type: str) -> None:
+    channel_id = await channel_of_type(tenant, channel_type)
+    response = await tenant.test.get(
+        f"/v1/channels/{channel_id}/window", params={"to": RECIPIENTS[channel_type]}
+    )
+    error = assert_error(response, 409, "window_not_applicable", param="channel_id")
+    assert error["details"] == {"channel_type": channel_type}
+
+
+@pytest.mark.parametrize("channel_type", ["sms", "email", "web"])
+async def test_a_customer_writing_on_a_channel_without_windows_opens_none(
+    tenant: Tenant, channel_type: str
+) -> None:
+    channel_id = await channel_of_type(tenant, channel_type)
+    inbound = await tenant.inbound(RECIPIENTS[channel_type], channel_id=channel_id)
+    assert inbound.status_code == 201, inbound.text
+    assert inbound.json()["window"] is None
+    [conversation] = (await tenant.test.get("/v1/conversations", params={"channel_id": channel_id})).json()[
+        "data"
+    ]
+    assert conversation["window"] is None
+    assert conversation["last_message_at"] == inbound.json()["message"]["created_at"]
+    fetched = (await tenant.test.get(f"/v1/conversations/{conversation['id']}")).json()
+    assert fetched["window"] is None

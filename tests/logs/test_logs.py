@@ -113,3 +113,27 @@ async def test_entries_past_the_retention_are_purged(tenant: Tenant, db: Databas
         old_request = await session.get(RequestLogEntry, "req_00000000000000000000000000")
     assert kept == {fresh.id}
     assert old_request is None
+
+
+async def test_a_workspace_whose_test_clock_ran_ahead_forgets_its_test_logs_by_that_clock(
+    tenant: Tenant, db: Database
+) -> None:
+    await tenant.inbound(body="a month ago, by the test clock")
+    await eventually(lambda: logs(tenant, kind="request"), lambda page: len(page["data"]) >= 1)
+
+    async def events_waiting_for_fan_out() -> int:
+        async with db.sessionmaker() as session:
+            pending = select(Event.id).where(
+                Event.workspace_id == tenant.workspace_id, Event.fanout_pending.is_(True)
+            )
+            return len((await session.scalars(pending)).all())
+
+    await eventually(events_waiting_for_fan_out, lambda count: count == 0)  # only those are purged
+    await tenant.advance_clock(31 * 24 * 3600)
+    async with db.transaction() as session:
+        await purge(session, timedelta(days=30))
+    page = await logs(tenant, limit=200)
+    assert [row for row in page["data"] if "a month ago" in str(row)] == []
+    assert all(
+        row["path"] == "/v1/sandbox/clock/advance" for row in page["data"] if row["object"] == "request"
+    )

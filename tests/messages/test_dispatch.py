@@ -96,10 +96,10 @@ async def test_message_dispatched_after_the_window_closed_uses_its_channel_fallb
         },
     )
 
-    read = await tenant.wait_for(message_id, "read")
-    assert read["fallback_used"] == "channel"
-    assert read["channel_id"] == tenant.sms
-    assert read["text"]["body"] == "Hi Ada (SMS)"
+    delivered = await tenant.wait_for(message_id, "delivered")
+    assert delivered["fallback_used"] == "channel"
+    assert delivered["channel_id"] == tenant.sms
+    assert delivered["text"]["body"] == "Hi Ada (SMS)"
 
 
 async def test_opt_out_after_acceptance_stops_the_dispatch(tenant: Tenant, db: Database) -> None:

@@ -43,7 +43,7 @@ async def test_channel_fallback_sends_on_the_other_channel(tenant: Tenant) -> No
     assert message["kind"] == "session"
     assert message["channel_id"] == tenant.sms
     assert message["text"]["body"] == "Your order #4582 has shipped (SMS)"
-    await tenant.wait_for(message["id"], "read")
+    await tenant.wait_for(message["id"], "delivered")
 
 
 async def test_template_fallback_is_preferred_over_channel_fallback(tenant: Tenant) -> None:

@@ -64,3 +64,11 @@ def test_inbound_received_messages_never_change_status(new: S) -> None:
 @pytest.mark.parametrize("current", LIFECYCLE)
 def test_an_outbound_message_never_becomes_received(current: S) -> None:
     assert not should_apply(current, S.RECEIVED)
+
+
+def test_nothing_moves_a_message_past_its_channels_last_status() -> None:
+    assert not should_apply(S.DELIVERED, S.READ, last=S.DELIVERED)
+    assert not should_apply(S.SENT, S.READ, last=S.DELIVERED)
+    assert should_apply(S.SENT, S.DELIVERED, last=S.DELIVERED)
+    assert should_apply(S.DELIVERED, S.READ, last=S.READ)
+    assert should_apply(S.SENT, S.FAILED, last=S.DELIVERED)

@@ -151,8 +151,8 @@ async def test_sms_and_email_have_no_window(tenant: Tenant) -> None:
     assert sms.json()["kind"] == "session"
     email = await tenant.send("ada@example.com", channel_id=tenant.email)
     assert email.status_code == 202, email.text
-    await tenant.wait_for(sms.json()["id"], "read")
-    await tenant.wait_for(email.json()["id"], "read")
+    await tenant.wait_for(sms.json()["id"], "delivered")
+    await tenant.wait_for(email.json()["id"], "delivered")
 
 
 async def test_other_free_form_kinds_are_accepted_in_the_window(tenant: Tenant) -> None:

@@ -56,7 +56,7 @@ async def test_test_mode_data_follows_the_test_clock(tenant: Tenant) -> None:
     sent = await tenant.send(channel_id=tenant.sms)
     expected = datetime.now(UTC) + timedelta(seconds=90000)
     assert abs(ts(sent.json()["created_at"]) - expected) < timedelta(seconds=5)
-    delivered = await tenant.wait_for(sent.json()["id"], "read")
+    delivered = await tenant.wait_for(sent.json()["id"], "delivered")
     assert all(abs(ts(h["at"]) - expected) < timedelta(seconds=10) for h in delivered["status_history"])
 
 

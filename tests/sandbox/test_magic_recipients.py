@@ -32,10 +32,63 @@ async def test_undeliverable_template_fails_too(tenant: Tenant) -> None:
     assert failed["error"]["provider_code"] == 131026
 
 
-async def test_undeliverable_applies_to_any_channel_type(tenant: Tenant) -> None:
+async def web_channel(tenant: Tenant) -> str:
+    [web] = (await tenant.test.get("/v1/channels", params={"type": "web"})).json()["data"]
+    return str(web["id"])
+
+
+async def test_an_undeliverable_sms_fails_with_the_delivery_reports_own_status(tenant: Tenant) -> None:
     message = (await tenant.send(UNDELIVERABLE, channel_id=tenant.sms)).json()
     failed = await tenant.wait_for(message["id"], "failed")
-    assert failed["error"]["provider_code"] == 131026
+    assert (failed["error"]["code"], failed["error"]["provider_code"]) == ("undeliverable", "UNDELIV")
+    assert "UNDELIV" in failed["error"]["message"]
+
+
+async def test_an_undeliverable_email_bounces_with_an_smtp_code(tenant: Tenant) -> None:
+    message = (await tenant.send("bounce0001@example.com", channel_id=tenant.email)).json()
+    failed = await tenant.wait_for(message["id"], "failed")
+    assert (failed["error"]["code"], failed["error"]["provider_code"]) == ("email_rejected", 550)
+    assert failed["error"]["message"].startswith("550 5.1.1")
+
+
+async def test_an_undeliverable_web_visitor_fails_without_a_whatsapp_code(tenant: Tenant) -> None:
+    message = (await tenant.send("vis_0001", channel_id=await web_channel(tenant))).json()
+    failed = await tenant.wait_for(message["id"], "failed")
+    assert (failed["error"]["code"], failed["error"]["provider_code"]) == (
+        "undeliverable",
+        "visitor_unreachable",
+    )
+
+
+async def test_an_sms_ends_at_delivered_from_its_delivery_report(tenant: Tenant, db: Database) -> None:
+    message = (await tenant.send(channel_id=tenant.sms)).json()
+    await tenant.wait_for(message["id"], "delivered")
+    await settled(db, tenant.workspace_id)
+    final = await tenant.message(message["id"])
+    assert [h["status"] for h in final["status_history"]] == ["queued", "sending", "sent", "delivered"]
+
+
+async def test_an_email_ends_at_delivered_when_the_receiving_server_accepted_it(
+    tenant: Tenant, db: Database
+) -> None:
+    message = (await tenant.send("ada@example.com", channel_id=tenant.email)).json()
+    await tenant.wait_for(message["id"], "delivered")
+    await settled(db, tenant.workspace_id)
+    final = await tenant.message(message["id"])
+    assert [h["status"] for h in final["status_history"]] == ["queued", "sending", "sent", "delivered"]
+
+
+async def test_a_web_chat_message_is_read_when_the_visitor_saw_it(tenant: Tenant) -> None:
+    message = (await tenant.send("vis_ada", channel_id=await web_channel(tenant))).json()
+    read = await tenant.wait_for(message["id"], "read")
+    assert [h["status"] for h in read["status_history"]] == ["queued", "sending", "sent", "delivered", "read"]
+
+
+async def test_a_web_visitor_ending_0002_sees_nothing(tenant: Tenant, db: Database) -> None:
+    message = (await tenant.send("vis_0002", channel_id=await web_channel(tenant))).json()
+    await tenant.wait_for(message["id"], "delivered")
+    await settled(db, tenant.workspace_id)
+    assert (await tenant.message(message["id"]))["status"] == "delivered"
 
 
 async def test_number_ending_0002_is_delivered_but_never_read(tenant: Tenant, db: Database) -> None:

@@ -8,7 +8,6 @@ from omniroute.channels.schemas import ChannelCheckOut, ChannelCreate, ChannelOu
 from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
-from omniroute.core.time import utcnow
 from omniroute.services import ServicesDep
 from omniroute.workspaces.auth import Auth
 
@@ -67,5 +66,5 @@ async def check_channel(
 @router.delete("/{channel_id}", status_code=204, summary="Delete a channel")
 async def delete_channel(channel_id: str, auth: Auth, session: SessionDep) -> Response:
     channel = await service.get(session, auth, channel_id)
-    channel.deleted_at = utcnow()
+    channel.deleted_at = auth.now()
     return Response(status_code=204)

@@ -4,6 +4,7 @@ from fastapi import Depends, Query
 from sqlalchemy import select
 
 from omniroute.channels import service as channels
+from omniroute.channels.models import Channel
 from omniroute.contacts import service as contacts
 from omniroute.contacts.models import Contact
 from omniroute.conversations import service
@@ -27,6 +28,7 @@ async def get_window(
     session: SessionDep,
 ) -> WindowOut:
     channel = await channels.get(session, auth, channel_id)
+    service.require_window(channel)
     contact = await contacts.find(session, auth.workspace_id, auth.mode, recipient_address(channel, to))
     conversation = await service.find(session, channel.id, contact.id) if contact else None
     return WindowOut.of(service.window_of(conversation, auth.now()))
@@ -69,5 +71,8 @@ async def get_conversation(conversation_id: str, auth: Auth, session: SessionDep
 
 async def _out(session: SessionDep, auth: Auth, conversation: Conversation) -> ConversationOut:
     contact = await session.get(Contact, conversation.contact_id)
-    assert contact is not None
-    return ConversationOut.of(conversation, contact, service.window_of(conversation, auth.now()))
+    channel = await session.get(Channel, conversation.channel_id)
+    assert contact is not None and channel is not None
+    return ConversationOut.of(
+        conversation, contact, service.window_on(channel.type, conversation, auth.now())
+    )

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from omniroute.contacts.models import Contact
 from omniroute.conversations.models import Conversation
@@ -19,6 +19,10 @@ class WindowOut(BaseModel):
             state=window.state.value, last_inbound_at=window.last_inbound_at, expires_at=window.expires_at
         )
 
+    @classmethod
+    def of_optional(cls, window: Window | None) -> "WindowOut | None":
+        return None if window is None else cls.of(window)
+
 
 class ContactRef(BaseModel):
     id: str
@@ -35,18 +39,20 @@ class ConversationOut(BaseModel):
     object: Literal["conversation"] = "conversation"
     channel_id: str
     contact: ContactRef
-    window: WindowOut
+    window: WindowOut | None = Field(
+        description="The customer service window; null on channel types without one (all but WhatsApp)."
+    )
     entry_point: EntryPointOut
     last_message_at: datetime | None
     created_at: datetime
 
     @classmethod
-    def of(cls, conversation: Conversation, contact: Contact, window: Window) -> "ConversationOut":
+    def of(cls, conversation: Conversation, contact: Contact, window: Window | None) -> "ConversationOut":
         return cls(
             id=conversation.id,
             channel_id=conversation.channel_id,
             contact=ContactRef(id=contact.id, address=contact.address, name=contact.name),
-            window=WindowOut.of(window),
+            window=WindowOut.of_optional(window),
             entry_point=EntryPointOut(free_until=conversation.entry_point_free_until),
             last_message_at=conversation.last_message_at,
             created_at=conversation.created_at,

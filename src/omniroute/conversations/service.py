@@ -3,9 +3,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.channels.models import Channel
 from omniroute.conversations.models import Conversation
+from omniroute.core.errors import InvalidRequestError
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
+from omniroute.policy.channels import semantics_of
 from omniroute.policy.window import (
     CUSTOMER_SERVICE_WINDOW,
     FREE_ENTRY_POINT_DURATION,
@@ -44,6 +47,28 @@ def window_of(conversation: Conversation | None, now: datetime) -> Window:
     return window_at(conversation.last_inbound_at if conversation else None, now)
 
 
+def window_on(channel_type: str, conversation: Conversation | None, now: datetime) -> Window | None:
+    """The customer service window on a channel type that has one (WhatsApp); None elsewhere."""
+    return window_of(conversation, now) if semantics_of(channel_type).has_window else None
+
+
+def require_window(channel: Channel) -> None:
+    """Refuse a window question about a channel type that has no window."""
+    if not semantics_of(channel.type).has_window:
+        raise InvalidRequestError(
+            "window_not_applicable",
+            f"A {channel.type} channel has no customer service window: that is a WhatsApp rule, and "
+            "free-form messages on this channel are always allowed.",
+            param="channel_id",
+            details={"channel_type": channel.type},
+            status_code=409,
+        )
+
+
+def record_message_time(conversation: Conversation, at: datetime) -> None:
+    conversation.last_message_at = max(filter(None, (conversation.last_message_at, at)))
+
+
 def record_customer_message(conversation: Conversation, sent_at: datetime, *, from_entry_point: bool) -> bool:
     """Open or refresh the window from the customer's own message time. Returns whether
     the window moved (a late or duplicate webhook moves nothing)."""
@@ -53,7 +78,7 @@ def record_customer_message(conversation: Conversation, sent_at: datetime, *, fr
     conversation.window_expires_at = latest + CUSTOMER_SERVICE_WINDOW
     if from_entry_point:
         conversation.entry_point_free_until = sent_at + FREE_ENTRY_POINT_DURATION
-    conversation.last_message_at = max(filter(None, (conversation.last_message_at, sent_at)))
+    record_message_time(conversation, sent_at)
     return moved
 
 

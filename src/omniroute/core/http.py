@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omniroute.core.errors import APIError, ConflictError, InternalError, InvalidRequestError, NotFoundError
 from omniroute.core.ids import new_id
-from omniroute.core.time import utcnow
+from omniroute.core.time import clock_now
 from omniroute.idempotency import service as idempotency
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class RequestContextMiddleware:
                         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                         "key_prefix": auth.key_prefix,
                         "idempotency_key": idempotency_key[:255] or None,
-                        "created_at": utcnow(),
+                        "created_at": clock_now(auth.clock_offset_seconds, test_mode=auth.is_test),
                     }
                 )
 

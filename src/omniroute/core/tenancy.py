@@ -26,6 +26,10 @@ class TenantScoped:
 
 
 class Timestamped:
+    """``created_at`` of a tenant row comes from its workspace's clock (stamped at flush by
+    ``workspaces.models.stamp_from_workspace_clock``); the real-time default only serves
+    rows of no tenant (workspaces, keys, the request log's own default)."""
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -273,7 +273,7 @@ class Emulator:
         pricing = {key: value for key, value in price.as_dict().items() if key != "cost"}
         message = Outbound(_wamid(), send, major, pricing, now)
         self.outbound[message.id] = message
-        for step in delivery_script(scenario_for(send.wa_id)):
+        for step in delivery_script(scenario_for(send.wa_id), "whatsapp"):
             self.background.later(step.after * self.config.status_interval, self._player(message, step))
         return {
             "messaging_product": "whatsapp",
@@ -286,7 +286,8 @@ class Emulator:
             if step.kind == "reply":
                 self.receive(message.send.wa_id, step.reply_text or "")
             else:
-                self._status(message, str(step.status), step.error_code)
+                code = step.failure.provider_code if step.failure else None
+                self._status(message, str(step.status), int(code) if code is not None else None)
 
         return play
 

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode, Tenant
-from omniroute.core.time import utcnow
 from omniroute.events.models import Event
 from omniroute.events.types import EventType
 
@@ -38,7 +37,6 @@ def record(
         template_id=template_id,
         channel_id=channel_id,
         occurred_at=at,
-        created_at=utcnow(),
         fanout_pending=True,
     )
     session.add(event)

@@ -116,7 +116,7 @@ def remember(session: AsyncSession, pending: PendingKey, response: Response) -> 
             request_hash=pending.request_hash,
             status_code=response.status_code,
             response_body=bytes(response.body).decode(),
-            created_at=utcnow(),
+            created_at=utcnow(),  # real time: the 24 h replay guarantee is not test-mode data
         )
     )
 

@@ -17,6 +17,7 @@ from omniroute.events.types import EventType
 from omniroute.messages import service as messages
 from omniroute.messages.models import Direction, Message, MessageKind, MessageStatus, MessageStatusChange
 from omniroute.policy import pricing
+from omniroute.policy.channels import semantics_of
 from omniroute.providers.events import (
     ChannelQualityUpdate,
     InboundMessage,
@@ -102,7 +103,8 @@ async def apply_status(session: AsyncSession, channel: Channel, update: StatusUp
             provider_code=error.provider_code if error else None,
         )
     else:
-        messages.transition(session, message, status, update.timestamp)
+        last = MessageStatus(semantics_of(channel.type).last_status)
+        messages.transition(session, message, status, update.timestamp, last=last)
     return message
 
 
@@ -132,12 +134,15 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
     conversation = await conversations.get_or_create(
         session, channel.workspace_id, mode, channel.id, contact.id
     )
-    window_was_open = conversations.window_of(conversation, event.timestamp).is_open
-    moved = conversations.record_customer_message(
-        conversation, event.timestamp, from_entry_point=event.referral is not None
-    )
-    if moved and channel.type == ChannelType.WHATSAPP:
-        await window_timers.window_moved(session, conversation, contact, opened=not window_was_open)
+    if semantics_of(channel.type).has_window:
+        window_was_open = conversations.window_of(conversation, event.timestamp).is_open
+        moved = conversations.record_customer_message(
+            conversation, event.timestamp, from_entry_point=event.referral is not None
+        )
+        if moved:
+            await window_timers.window_moved(session, conversation, contact, opened=not window_was_open)
+    else:
+        conversations.record_message_time(conversation, event.timestamp)
     message = Message(
         id=new_id("msg"),
         workspace_id=channel.workspace_id,

@@ -9,12 +9,13 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.errors import InvalidRequestError
-from omniroute.core.tenancy import Tenant
+from omniroute.core.tenancy import Mode, Tenant, TenantRef
 from omniroute.core.time import utcnow
 from omniroute.events.models import Event
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.webhooks.models import WebhookDelivery
 from omniroute.webhooks.service import DeliveryStatus
+from omniroute.workspaces.models import Workspace
 
 Kind = Literal["request", "event"]
 
@@ -98,12 +99,23 @@ async def read(
 
 
 async def purge(session: AsyncSession, retention: timedelta) -> None:
-    """Forget request logs, events and finished webhook deliveries older than ``retention``."""
-    cutoff = utcnow() - retention
-    await session.execute(delete(RequestLogEntry).where(RequestLogEntry.created_at < cutoff))
-    await session.execute(delete(Event).where(Event.created_at < cutoff, Event.fanout_pending.is_(False)))
-    await session.execute(
-        delete(WebhookDelivery).where(
-            WebhookDelivery.created_at < cutoff, WebhookDelivery.status != DeliveryStatus.PENDING
-        )
-    )
+    """Forget request logs, events and finished webhook deliveries older than ``retention``.
+    Test-mode rows are stamped on their workspace's test clock, so a workspace whose clock
+    runs ahead forgets its test rows by that clock; a row old by real time is old by any
+    test clock too (an offset only grows)."""
+    await _forget_before(session, utcnow() - retention)
+    for workspace in await session.scalars(select(Workspace).where(Workspace.test_clock_offset_seconds > 0)):
+        tenant = TenantRef(workspace.id, Mode.TEST)
+        await _forget_before(session, workspace.now(Mode.TEST) - retention, tenant)
+
+
+async def _forget_before(session: AsyncSession, cutoff: datetime, tenant: Tenant | None = None) -> None:
+    finished: list[tuple[Any, list[Any]]] = [
+        (RequestLogEntry, []),
+        (Event, [Event.fanout_pending.is_(False)]),
+        (WebhookDelivery, [WebhookDelivery.status != DeliveryStatus.PENDING]),
+    ]
+    for model, conditions in finished:
+        if tenant is not None:
+            conditions = [*conditions, model.workspace_id == tenant.workspace_id, model.mode == tenant.mode]
+        await session.execute(delete(model).where(model.created_at < cutoff, *conditions))

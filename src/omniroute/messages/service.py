@@ -311,10 +311,17 @@ async def _refuse_beyond_messaging_limit(
 
 
 def transition(
-    session: AsyncSession, message: Message, status: MessageStatus, at: datetime, detail: str | None = None
+    session: AsyncSession,
+    message: Message,
+    status: MessageStatus,
+    at: datetime,
+    detail: str | None = None,
+    *,
+    last: MessageStatus = MessageStatus.READ,
 ) -> bool:
-    """Move a message to ``status`` if the ordering rules allow it; record the change."""
-    if message.status == status or not should_apply(MessageStatus(message.status), status):
+    """Move a message to ``status`` if the ordering rules allow it (``last``: the furthest
+    status its channel type reports); record the change."""
+    if message.status == status or not should_apply(MessageStatus(message.status), status, last=last):
         return False
     message.status = status
     session.add(MessageStatusChange(message_id=message.id, status=status, at=at, detail=detail))

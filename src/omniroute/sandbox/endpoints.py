@@ -60,7 +60,7 @@ async def inbound(body: SandboxInbound, auth: TestAuth, session: SessionDep) -> 
     return SandboxInboundOut(
         message=messages.to_out(message) if message else None,
         duplicate=message is None,
-        window=WindowOut.of(conversations.window_of(conversation, now)),
+        window=WindowOut.of_optional(conversations.window_on(channel.type, conversation, now)),
     )
 
 

@@ -39,7 +39,8 @@ class SandboxInboundOut(BaseModel):
     object: Literal["sandbox_inbound"] = "sandbox_inbound"
     message: MessageOut | None
     duplicate: bool
-    window: WindowOut
+    window: WindowOut | None
+    """null on channel types without a customer service window (all but WhatsApp)."""
 
 
 class ClockAdvance(BaseModel):

@@ -48,6 +48,8 @@ async def attempt(client: httpx.AsyncClient, settings: Settings, request: Reques
         )
     except targets.TargetRefused as refused:
         return outcome(None, None, f"refused: {refused}")
+    # Real time, never the test clock: receivers reject a webhook-timestamp far from their
+    # own clock (replay protection). The body's "timestamp" is the event's, on the mode's clock.
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",

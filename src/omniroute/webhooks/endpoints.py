@@ -63,7 +63,7 @@ async def delete_endpoint(endpoint_id: str, auth: Auth, session: SessionDep) -> 
 )
 async def rotate_secret(endpoint_id: str, auth: Auth, session: SessionDep) -> EndpointWithSecret:
     endpoint = await service.get(session, auth, endpoint_id)
-    service.rotate_secret(endpoint)
+    service.rotate_secret(endpoint, auth.now())
     await session.flush()
     return EndpointWithSecret.model_validate(endpoint)
 

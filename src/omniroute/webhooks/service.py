@@ -15,7 +15,7 @@ from omniroute.core import targets
 from omniroute.core.errors import not_found
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode, Tenant
-from omniroute.core.time import rfc3339, utcnow
+from omniroute.core.time import rfc3339
 from omniroute.events import service as events
 from omniroute.events.models import Event
 from omniroute.events.types import EventType, matches
@@ -23,6 +23,7 @@ from omniroute.jobs import queue
 from omniroute.webhooks import signing
 from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.webhooks.schemas import EndpointCreate, EndpointOut, EndpointUpdate
+from omniroute.workspaces.models import now_of
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,6 @@ async def create(
         description=body.description,
         enabled=body.enabled,
         secret=signing.new_secret(),
-        created_at=utcnow(),
     )
     session.add(endpoint)
     await session.flush()
@@ -110,8 +110,7 @@ async def update_endpoint(
     return endpoint
 
 
-def rotate_secret(endpoint: WebhookEndpoint) -> None:
-    now = utcnow()
+def rotate_secret(endpoint: WebhookEndpoint, now: datetime) -> None:
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = now + PREVIOUS_SECRET_GRACE
     endpoint.secret = signing.new_secret()
@@ -159,12 +158,11 @@ async def fan_out(session: AsyncSession) -> tuple[int, int]:
         )
     ):
         endpoints[endpoint.workspace_id, endpoint.mode].append(endpoint)
-    now = utcnow()
     made = 0
     for event in batch:
         for endpoint in endpoints[event.workspace_id, event.mode]:
             if matches(endpoint.events, event.type):
-                _add_delivery(session, endpoint, event, now)
+                _add_delivery(session, endpoint, event, await now_of(session, endpoint))
                 made += 1
     await session.execute(
         update(Event)
@@ -186,7 +184,6 @@ def _add_delivery(session: AsyncSession, endpoint: WebhookEndpoint, event: Event
         body=body_of(event),
         status=DeliveryStatus.PENDING,
         next_attempt_at=now,
-        created_at=now,
     )
     session.add(delivery)
     queue.enqueue(session, DELIVER_JOB, {"delivery_id": delivery.id})

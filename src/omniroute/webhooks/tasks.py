@@ -4,10 +4,10 @@ from typing import Any
 
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
-from omniroute.core.time import utcnow
 from omniroute.jobs.registry import JobContext, RetryLater, recurring, task
 from omniroute.webhooks import delivery, service
 from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from omniroute.workspaces.models import now_of
 
 FANOUT_JOB = "webhooks.fan_out"
 FANOUT_EVERY_SECONDS = 0.5
@@ -43,7 +43,7 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
             mode=Mode(endpoint.mode),
             webhook_id=row.event_id,
             body=row.body,
-            secrets=service.active_secrets(endpoint, utcnow()),
+            secrets=service.active_secrets(endpoint, await now_of(session, endpoint)),
         )
         enabled = endpoint.enabled
     if enabled:
@@ -66,7 +66,7 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
             response_excerpt=outcome.response_excerpt,
             error=outcome.error,
             manual=manual,
-            created_at=utcnow(),
+            created_at=await now_of(session, endpoint),
         )
         service.record_attempt(session, row, endpoint, attempt, next_delay=next_delay, manual=manual)
         retry = row.status == service.DeliveryStatus.PENDING and next_delay is not None

@@ -25,7 +25,9 @@ class AuthContext:
     mode: Mode
     workspace_id: str
     key_prefix: str
-    """Plain copies, still readable after the request's session rolled back."""
+    clock_offset_seconds: float
+    """Plain copies, still readable after the request's session rolled back (the offset is
+    the test clock's when the key was checked: it stamps the request's log entry)."""
 
     @property
     def is_test(self) -> bool:
@@ -58,11 +60,15 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
         )
     workspace = await session.get(Workspace, api_key.workspace_id)
     assert workspace is not None
-    now = utcnow()
+    now = utcnow()  # real time: a key is a credential, not test-mode data
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         api_key.last_used_at = now
     context = AuthContext(
-        workspace=workspace, mode=Mode(api_key.mode), workspace_id=workspace.id, key_prefix=api_key.prefix
+        workspace=workspace,
+        mode=Mode(api_key.mode),
+        workspace_id=workspace.id,
+        key_prefix=api_key.prefix,
+        clock_offset_seconds=workspace.test_clock_offset_seconds,
     )
     request.state.auth = context
     return context

@@ -1,11 +1,15 @@
-from datetime import datetime
+"""Workspaces, their API keys, and the workspace clock every tenant row is stamped with."""
 
-from sqlalchemy import Float, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Integer, String, event, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omniroute.core.db import Base
-from omniroute.core.tenancy import Mode, Timestamped
-from omniroute.core.time import UTCDateTime, clock_now
+from omniroute.core.tenancy import Mode, Tenant, TenantScoped, Timestamped
+from omniroute.core.time import UTCDateTime, clock_now, utcnow
 
 
 class Workspace(Timestamped, Base):
@@ -20,20 +24,73 @@ class Workspace(Timestamped, Base):
     test key's setting never changes live behaviour); None: the operator's default
     (``OMNIROUTE_WINDOW_EXPIRING_LEAD_SECONDS``)."""
 
-    def now(self, mode: Mode) -> datetime:
-        """The current time for this workspace in ``mode`` (test mode has its own clock)."""
-        return clock_now(self.test_clock_offset_seconds, test_mode=mode is Mode.TEST)
+    def now(self, mode: Mode | str) -> datetime:
+        """The current time for this workspace in ``mode`` (test mode has its own clock).
+        ``mode`` may be a row's plain string: a loaded ``mode`` column is not a ``Mode``."""
+        return clock_now(self.test_clock_offset_seconds, test_mode=Mode(mode) is Mode.TEST)
 
     def window_expiring_lead_seconds(self, mode: Mode) -> int | None:
-        if mode is Mode.TEST:
+        if Mode(mode) is Mode.TEST:
             return self.test_window_expiring_lead_seconds
         return self.live_window_expiring_lead_seconds
 
     def set_window_expiring_lead_seconds(self, mode: Mode, seconds: int | None) -> None:
-        if mode is Mode.TEST:
+        if Mode(mode) is Mode.TEST:
             self.test_window_expiring_lead_seconds = seconds
         else:
             self.live_window_expiring_lead_seconds = seconds
+
+
+async def now_of(session: AsyncSession, tenant: Tenant) -> datetime:
+    """The current time on the clock of ``tenant``'s workspace and mode."""
+    return await session.run_sync(_now_of, tenant.workspace_id, tenant.mode)
+
+
+def _now_of(session: Session, workspace_id: str, mode: Mode | str) -> datetime:
+    if Mode(mode) is Mode.LIVE:
+        return utcnow()
+    with session.no_autoflush:
+        workspace = session.get(Workspace, workspace_id)
+    assert workspace is not None
+    return workspace.now(Mode.TEST)
+
+
+CLOCK_STAMPED = ("created_at", "updated_at")
+"""Columns a tenant row gets from its workspace clock when it is inserted without them."""
+
+
+@event.listens_for(Session, "before_flush")
+def stamp_from_workspace_clock(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Stamp tenant rows from their own workspace's clock, so test-mode data never carries
+    real time (the column defaults would): ``created_at``/``updated_at`` left empty on
+    insert, and ``updated_at`` on update where the model declares it auto-updated. One
+    place for every model, whoever writes the row (request, worker, provider event)."""
+    clocks: dict[tuple[str, str], datetime] = {}
+
+    def now(row: TenantScoped) -> datetime:
+        key = (row.workspace_id, str(row.mode))
+        if key not in clocks:
+            clocks[key] = _now_of(session, row.workspace_id, row.mode)
+        return clocks[key]
+
+    for row in session.new:
+        if isinstance(row, TenantScoped):
+            for column in CLOCK_STAMPED:
+                if hasattr(type(row), column) and getattr(row, column) is None:
+                    setattr(row, column, now(row))
+    for row in session.dirty:
+        if (
+            isinstance(row, TenantScoped)
+            and _auto_updated(row)
+            and session.is_modified(row)
+            and not inspect(row).attrs.updated_at.history.has_changes()
+        ):
+            row.updated_at = now(row)  # type: ignore[attr-defined]
+
+
+def _auto_updated(row: TenantScoped) -> bool:
+    column = inspect(type(row)).columns.get("updated_at")
+    return column is not None and column.onupdate is not None
 
 
 class ApiKey(Timestamped, Base):

@@ -88,7 +88,7 @@ class _SandboxSender(Provider):
         pricing = await self._pricing(message)
         interval = self.context.settings.sandbox_status_interval
         script: list[tuple[float, dict[str, Any]]] = []
-        for step in delivery_script(scenario_for(message.recipient)):
+        for step in delivery_script(scenario_for(message.recipient), self.channel.type):
             event: dict[str, Any]
             if step.kind == "status":
                 event = {
@@ -98,7 +98,7 @@ class _SandboxSender(Provider):
                     "recipient": message.recipient,
                     "client_reference": message.message_id,
                     "pricing": pricing if step.status in ("sent", "delivered") else None,
-                    "error": _error(step.error_code) if step.error_code else None,
+                    "error": step.failure.as_error() if step.failure else None,
                 }
             else:
                 event = {
@@ -209,11 +209,6 @@ class SandboxEmail(_SandboxSender, EmailProvider):
 
 class SandboxWebChat(_SandboxSender, WebChatProvider):
     id_prefix = "web.sbx"
-
-
-def _error(code: int) -> dict[str, Any]:
-    meaning = meta_errors.classify(code)
-    return {"code": meaning.our_code, "message": meaning.meaning, "provider_code": code}
 
 
 SANDBOX_PROVIDERS: dict[ChannelType, type[_SandboxSender]] = {

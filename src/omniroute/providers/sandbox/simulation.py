@@ -1,20 +1,22 @@
 """The simulation core: how the simulated network answers, as pure rules.
 
 The sandbox provider plays these scripts through durable jobs on the workspace's
-test clock. Magic recipients (any channel type) pick a scenario by their last digits.
+test clock. Magic recipients (any channel type) pick a scenario by their last digits;
+each channel type plays it through its own lifecycle and failure vocabulary
+(``policy/channels.py``).
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from omniroute.policy import errors as meta_errors
+from omniroute.policy.channels import DeliveryFailure, semantics_of
 from omniroute.policy.templates import LINT_REJECTION_REASONS, RejectionReason, TemplateStatus
 from omniroute.templates.lint import PROMOTIONAL_CONTENT, lint
 
 
 class Scenario(StrEnum):
-    DELIVERED_AND_READ = "delivered_and_read"
+    ORDINARY = "ordinary"  # the channel's whole lifecycle: sent, delivered (and read where it reads)
     UNDELIVERABLE = "undeliverable"  # ...0001
     NEVER_READ = "never_read"  # ...0002
     REPLIES_STOP = "replies_stop"  # ...0003
@@ -32,7 +34,7 @@ OPT_OUT_REPLY = "STOP"
 def scenario_for(recipient: str) -> Scenario:
     local_part = recipient.split("@", 1)[0]
     digits = "".join(ch for ch in local_part if ch.isdigit())
-    return MAGIC_SUFFIXES.get(digits[-4:], Scenario.DELIVERED_AND_READ)
+    return MAGIC_SUFFIXES.get(digits[-4:], Scenario.ORDINARY)
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,23 @@ class Step:
     after: int
     kind: str  # "status" or "reply"
     status: str | None = None
-    error_code: int | None = None
+    failure: DeliveryFailure | None = None
     reply_text: str | None = None
 
 
-def delivery_script(scenario: Scenario) -> list[Step]:
+def delivery_script(scenario: Scenario, channel_type: str) -> list[Step]:
+    """What the network of ``channel_type`` reports for a message in ``scenario``."""
+    semantics = semantics_of(channel_type)
     if scenario is Scenario.UNDELIVERABLE:
-        return [Step(1, "status", "failed", error_code=meta_errors.UNDELIVERABLE)]
+        return [Step(1, "status", "failed", failure=semantics.undeliverable)]
     sent_and_delivered = [Step(1, "status", "sent"), Step(2, "status", "delivered")]
     if scenario is Scenario.NEVER_READ:
         return sent_and_delivered
     if scenario is Scenario.REPLIES_STOP:
         return [*sent_and_delivered, Step(3, "reply", reply_text=OPT_OUT_REPLY)]
-    return [*sent_and_delivered, Step(3, "status", "read")]
+    if semantics.last_status == "read":
+        return [*sent_and_delivered, Step(3, "status", "read")]
+    return sent_and_delivered
 
 
 @dataclass(frozen=True)
