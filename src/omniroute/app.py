@@ -25,6 +25,7 @@ from omniroute.services import Services, build_services
 from omniroute.templates.endpoints import router as templates_router
 from omniroute.webhooks.endpoints import router as webhooks_router
 from omniroute.workspaces.auth import guard_idempotency
+from omniroute.workspaces.endpoints import admin_router
 from omniroute.workspaces.endpoints import router as workspace_router
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         webhooks_router,
         logs_router,
         workspace_router,
+        admin_router,
     ):
         v1.include_router(router)
     app.include_router(v1)
