@@ -99,15 +99,16 @@ async def test_unknown_event_types_are_refused_naming_the_entry(tenant: Tenant) 
 
 
 @pytest.mark.parametrize(
-    "undeclared", ["campaign.completed", "campaign.*", "verification.approved", "verification.*", "*.*", "mess*"]
+    "undeclared",
+    ["campaign.completed", "campaign.*", "verification.approved", "verification.*", "*.*", "mess*"],
 )
 async def test_only_event_types_of_existing_features_are_accepted(tenant: Tenant, undeclared: str) -> None:
     """The catalogue grows with the features: no filter for events nothing can produce yet."""
-    for events in ([undeclared], ["message.delivered", undeclared]):
+    for filters in ([undeclared], ["message.delivered", undeclared]):
         response = await tenant.test.post(
-            "/v1/webhook-endpoints", json={"url": "https://example.com/h", "events": events}
+            "/v1/webhook-endpoints", json={"url": "https://example.com/h", "events": filters}
         )
-        assert_error(response, 422, "unknown_event_type", param=f"events.{len(events) - 1}")
+        assert_error(response, 422, "unknown_event_type", param=f"events.{len(filters) - 1}")
     created = await tenant.test.post(
         "/v1/webhook-endpoints", json={"url": "https://example.com/h", "events": ["message.delivered"]}
     )

@@ -4,6 +4,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from omniroute.core.db import Database
+from omniroute.core.tenancy import Mode
+from omniroute.workspaces import service as workspaces
+from omniroute.workspaces.models import Workspace
 from tests.conftest import CUSTOMER, Tenant, TenantFactory, assert_error
 
 
@@ -191,3 +195,28 @@ async def test_the_same_customer_has_separate_windows_in_each_workspace(make_ten
     await first.inbound()
     assert (await first.send()).status_code == 202
     assert_error(await second.send(), 409, "window_closed")
+
+
+async def test_an_admin_key_manages_keys_but_sees_no_other_workspaces_data(
+    make_tenant: TenantFactory, db: Database, server: str
+) -> None:
+    """Administration is not a back door: an admin key reads only its own workspace's
+    data, and a workspace it creates starts with nothing of anyone else's."""
+    first, second = await make_tenant(), await make_tenant()
+    first_data = await make_test_footprint(first)
+    async with db.transaction() as session:
+        workspace = await session.get(Workspace, second.workspace_id)
+        assert workspace is not None
+        admin_key = await workspaces.create_api_key(session, workspace, Mode.LIVE, admin=True)
+    async with httpx.AsyncClient(base_url=server, headers={"Authorization": f"Bearer {admin_key}"}) as admin:
+        await assert_invisible(admin, first_data)
+        created = (await admin.post("/v1/workspaces", json={"name": "Third"})).json()
+        third_key = (
+            await admin.post("/v1/api-keys", json={"mode": "test", "workspace_id": created["id"]})
+        ).json()
+    async with httpx.AsyncClient(
+        base_url=server, headers={"Authorization": f"Bearer {third_key['key']}"}
+    ) as third:
+        await assert_invisible(third, first_data)
+        for path in ("/v1/api-keys", "/v1/workspaces"):
+            assert_error(await third.get(path), 403, "admin_key_required")
