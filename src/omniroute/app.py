@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -40,6 +41,9 @@ Errors: `{"error": {"type", "code", "message", "param", "details", "request_id"}
 """
 
 
+DOCS_ASSETS_URL = "/docs-assets"
+
+
 def start_workers(services: Services, stop: asyncio.Event) -> asyncio.Task[None]:
     settings = services.settings
     worker = Worker(
@@ -70,11 +74,13 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
                 await worker_task
             await services.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their assets served from the package: no CDN
         title="omniroute",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters={"validatorUrl": None},  # Swagger UI's badge calls an outside validator
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
