@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.core.time import utcnow
+from omniroute.idempotency.models import IdempotencyRecord
 from omniroute.workspaces import keys
 from omniroute.workspaces import service as workspaces
 from omniroute.workspaces.models import ApiKey, Workspace
@@ -196,3 +197,32 @@ async def test_an_admin_creates_a_workspace_and_its_first_key(server: str, admin
     assert_error(
         await admin.post("/v1/workspaces", json={"name": ""}), 422, "parameter_invalid", param="name"
     )
+
+
+@pytest.mark.parametrize("operation", ["create", "rotate"])
+async def test_a_replayed_key_request_issues_no_second_key_and_never_stores_the_key(
+    admin: httpx.AsyncClient, db: Database, tenant: Tenant, operation: str
+) -> None:
+    """Idempotency replays the first response, but only a key's hash is ever stored: the
+    replay shows the same key object with ``key: null``."""
+    path, body = "/v1/api-keys", {"mode": "live"}
+    if operation == "rotate":
+        rotated = (await admin.post(path, json=body)).json()["id"]
+        path, body = f"/v1/api-keys/{rotated}/rotate", {"grace_period_seconds": 60}
+
+    async def workspace_keys() -> int:
+        async with db.transaction() as session:
+            return len((await session.scalars(workspaces.api_keys(tenant.workspace_id))).all())
+
+    before = await workspace_keys()
+    headers = {"Idempotency-Key": f"issue-{operation}"}
+    first = await admin.post(path, json=body, headers=headers)
+    replay = await admin.post(path, json=body, headers=headers)
+    assert (first.status_code, replay.status_code) == (201, 201), replay.text
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert first.json()["key"].startswith("or_live_")
+    assert replay.json() == first.json() | {"key": None}
+    assert await workspace_keys() == before + 1
+    async with db.transaction() as session:
+        stored = (await session.scalars(select(IdempotencyRecord.response_body))).all()
+    assert not any(first.json()["key"] in response for response in stored)

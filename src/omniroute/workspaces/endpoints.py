@@ -7,7 +7,7 @@ operator's job: those routes answer only an admin key (403 ``admin_key_required`
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.conversations.tasks import expiring_lead
@@ -16,6 +16,7 @@ from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.core.tenancy import Mode
 from omniroute.core.time import utcnow
+from omniroute.idempotency import service as idempotency
 from omniroute.workspaces import service
 from omniroute.workspaces.auth import AdminAuth, Auth
 from omniroute.workspaces.models import ApiKey, Workspace
@@ -92,7 +93,10 @@ async def list_api_keys(
 
 
 @admin_router.post("/api-keys", status_code=201, summary="Create an API key (shown only now; admin key)")
-async def create_api_key(body: ApiKeyCreate, auth: AdminAuth, session: SessionDep) -> ApiKeyWithSecret:
+async def create_api_key(
+    request: Request, body: ApiKeyCreate, auth: AdminAuth, session: SessionDep
+) -> ApiKeyWithSecret:
+    idempotency.withhold(request, "key")
     workspace = await _workspace(session, body.workspace_id or auth.workspace_id)
     issued = await service.issue_api_key(session, workspace, body.mode, body.name, admin=body.admin)
     return ApiKeyWithSecret.issued(issued, utcnow())
@@ -120,8 +124,9 @@ async def revoke_api_key(key_id: str, _: AdminAuth, session: SessionDep) -> ApiK
     summary="Replace an API key with a new one (shown only now); the old one works for the grace period",
 )
 async def rotate_api_key(
-    key_id: str, _: AdminAuth, session: SessionDep, body: ApiKeyRotate | None = None
+    request: Request, key_id: str, _: AdminAuth, session: SessionDep, body: ApiKeyRotate | None = None
 ) -> ApiKeyWithSecret:
+    idempotency.withhold(request, "key")
     key = await service.get_api_key(session, key_id)
     grace = timedelta(seconds=(body or ApiKeyRotate()).grace_period_seconds)
     now = utcnow()

@@ -99,7 +99,10 @@ class ApiKeyOut(BaseModel):
 
 
 class ApiKeyWithSecret(ApiKeyOut):
-    key: str = Field(description="Shown only now: only its hash is stored.")
+    key: str | None = Field(
+        description="The key, shown only in this response: only its hash is stored, so a replay "
+        "of this request (same Idempotency-Key) shows null."
+    )
 
     @classmethod
     def issued(cls, issued: IssuedKey, now: datetime) -> Self:
