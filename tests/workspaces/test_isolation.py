@@ -220,3 +220,28 @@ async def test_an_admin_key_manages_keys_but_sees_no_other_workspaces_data(
         await assert_invisible(third, first_data)
         for path in ("/v1/api-keys", "/v1/workspaces"):
             assert_error(await third.get(path), 403, "admin_key_required")
+
+
+async def test_webhook_endpoints_and_logs_stay_in_their_workspace(make_tenant: TenantFactory) -> None:
+    first, second = await make_tenant(), await make_tenant()
+    created = await first.test.post("/v1/webhook-endpoints", json={"url": "https://example.com/h"})
+    assert created.status_code == 201, created.text
+    endpoint = created.json()["id"]
+    await make_test_footprint(first)
+    for method, path in (
+        ("GET", f"/v1/webhook-endpoints/{endpoint}"),
+        ("PATCH", f"/v1/webhook-endpoints/{endpoint}"),
+        ("DELETE", f"/v1/webhook-endpoints/{endpoint}"),
+        ("GET", f"/v1/webhook-endpoints/{endpoint}/deliveries"),
+        ("POST", f"/v1/webhook-endpoints/{endpoint}/rotate-secret"),
+    ):
+        body = {"enabled": False} if method == "PATCH" else None
+        assert_error(await second.test.request(method, path, json=body), 404, "resource_not_found")
+    assert (await second.test.get("/v1/webhook-endpoints")).json()["data"] == []
+    first_events = {
+        e["id"] for e in (await first.test.get("/v1/logs", params={"kind": "event"})).json()["data"]
+    }
+    assert first_events, "the footprint produced events"
+    second_log = (await second.test.get("/v1/logs", params={"limit": 200})).json()["data"]
+    assert not first_events & {e["id"] for e in second_log}
+    assert (await first.test.get(f"/v1/webhook-endpoints/{endpoint}")).json()["enabled"] is True
