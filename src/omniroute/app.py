@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 import omniroute.tasks  # noqa: F401  (registers job handlers)
@@ -25,6 +26,7 @@ from omniroute.services import Services, build_services
 from omniroute.templates.endpoints import router as templates_router
 from omniroute.webhooks.endpoints import router as webhooks_router
 from omniroute.workspaces.auth import guard_idempotency
+from omniroute.workspaces.endpoints import admin_router
 from omniroute.workspaces.endpoints import router as workspace_router
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,9 @@ it, and tells you exactly what happened.
 Authenticate with `Authorization: Bearer or_test_...` (sandbox) or `or_live_...`.
 Errors: `{"error": {"type", "code", "message", "param", "details", "request_id"}}`.
 """
+
+
+DOCS_ASSETS_URL = "/docs-assets"
 
 
 def start_workers(services: Services, stop: asyncio.Event) -> asyncio.Task[None]:
@@ -69,11 +74,13 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
                 await worker_task
             await services.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their assets served from the package: no CDN
         title="omniroute",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters={"validatorUrl": None},  # Swagger UI's badge calls an outside validator
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
@@ -89,6 +96,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         webhooks_router,
         logs_router,
         workspace_router,
+        admin_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -1,38 +1,57 @@
-"""The ``omniroute`` command line: serve, worker, migrate, keys, templates, emulator."""
+"""The ``omniroute`` command line: serve, worker, migrate, keys, workspaces, templates, emulator."""
 
 import asyncio
 import json
 import logging
 import signal
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.config import Settings, get_settings
 from omniroute.core import secrets
 from omniroute.core.db import Database
+from omniroute.core.errors import APIError
 from omniroute.core.tenancy import Mode
+from omniroute.core.time import utcnow
 from omniroute.migrations.runner import upgrade
 from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
+from omniroute.workspaces import service
+from omniroute.workspaces.models import ApiKey, Workspace
+from omniroute.workspaces.schemas import ApiKeyOut, WorkspaceSummary
+from omniroute.workspaces.service import MAX_ROTATION_GRACE
 
 app = typer.Typer(help="omniroute: a multi-channel business messaging gateway.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 secrets_app = typer.Typer(help="Manage the key that encrypts channel secrets.", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
+workspaces_app = typer.Typer(help="Manage workspaces (tenants).", no_args_is_help=True)
+app.add_typer(workspaces_app, name="workspaces")
 templates_app = typer.Typer(help="Work with WhatsApp message templates offline.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 
 console = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
 
 
 class ModeOption(StrEnum):
     test = "test"
     live = "live"
+
+
+def _setting_default(name: str) -> str:
+    """How ``--help`` shows an option whose default comes from the environment."""
+    return f"{Settings.model_fields[name].default}; env OMNIROUTE_{name.upper()}"
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -52,7 +71,6 @@ def migrate() -> None:
 
 async def _bootstrap(settings: Settings) -> tuple[str, str, list[tuple[str, str, str]]]:
     from omniroute.channels.models import Channel
-    from omniroute.workspaces import service
 
     db = Database(settings.database_url)
     try:
@@ -77,8 +95,12 @@ async def _bootstrap(settings: Settings) -> tuple[str, str, list[tuple[str, str,
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on.", show_default=_setting_default("host"))
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on.", show_default=_setting_default("port"))
+    ] = None,
     workers: Annotated[bool, typer.Option(help="Run the background workers in this process.")] = True,
 ) -> None:
     """Start the HTTP API with in-process background workers."""
@@ -201,38 +223,167 @@ def emulator(
     uvicorn.run(create_emulator_app(config), host=host, port=port, log_level="warning")
 
 
-@keys_app.command("create")
-def create_key(
-    mode: Annotated[ModeOption, typer.Option(help="test keys use the sandbox; live keys real providers.")],
-    workspace: Annotated[
-        str | None, typer.Option(help="Workspace id (default: the first workspace).")
-    ] = None,
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
-) -> None:
-    """Create an API key. The key is printed once, alone on the last line."""
-    from omniroute.workspaces import service
-    from omniroute.workspaces.models import Workspace
-
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed transaction on the configured (migrated) database; an
+    API error it raises (an unknown id, a refused value) becomes a usage error."""
     settings = get_settings()
     upgrade(settings.database_url)
 
-    async def create() -> str:
+    async def run() -> T:
         db = Database(settings.database_url)
         try:
             async with db.transaction() as session:
-                if workspace is None:
-                    target = await service.default_workspace(session)
-                else:
-                    found = await session.get(Workspace, workspace)
-                    if found is None:
-                        raise typer.BadParameter(f"no workspace {workspace}", param_hint="--workspace")
-                    target = found
-                return await service.create_api_key(session, target, Mode(mode.value), name=name)
+                return await work(session)
         finally:
             await db.dispose()
 
-    key = asyncio.run(create())
+    try:
+        return asyncio.run(run())
+    except APIError as error:
+        raise typer.BadParameter(error.message, param_hint=error.param) from error
+
+
+async def _workspace_or_default(session: AsyncSession, workspace_id: str | None) -> Workspace:
+
+    if workspace_id is None:
+        return await service.default_workspace(session)
+    return await service.get_workspace(session, workspace_id, param="--workspace")
+
+
+WorkspaceOption = Annotated[str | None, typer.Option(help="Workspace id (default: the first workspace).")]
+
+
+@keys_app.command("create")
+def create_key(
+    mode: Annotated[ModeOption, typer.Option(help="test keys use the sandbox; live keys real providers.")],
+    workspace: WorkspaceOption = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    admin: Annotated[
+        bool | None,
+        typer.Option(
+            help="An admin key (live only) manages API keys and workspaces over /v1.",
+            show_default="admin for the default workspace's first live key while no admin key works",
+        ),
+    ] = None,
+) -> None:
+    """Create an API key. The key is printed once, alone on the last line."""
+
+    async def create(session: AsyncSession) -> tuple[str, bool]:
+        target = await _workspace_or_default(session, workspace)
+        grant = admin
+        if grant is None:
+            grant = await service.admin_by_default(session, target, Mode(mode.value), utcnow())
+        return await service.create_api_key(session, target, Mode(mode.value), name=name, admin=grant), grant
+
+    key, is_admin = _in_transaction(create)
+    if is_admin:
+        console.print("This is an [bold]admin key[/]: it manages API keys and workspaces. Keep it safe.")
     typer.echo(key)
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, as the API's list shows it.")]
+
+
+@keys_app.command("list")
+def list_keys(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """List a workspace's API keys (their prefixes: a key itself is never shown again)."""
+
+    async def read(session: AsyncSession) -> list[ApiKeyOut]:
+        target = await _workspace_or_default(session, workspace)
+        rows = (await session.scalars(service.api_keys(target.id).order_by(ApiKey.id))).all()
+        return [ApiKeyOut.of(row, utcnow()) for row in rows]
+
+    api_keys = _in_transaction(read)
+    if as_json:
+        typer.echo(json.dumps([key.model_dump(mode="json") for key in api_keys], indent=2))
+        return
+    table = Table("id", "prefix", "status", "name", "last used", box=None)
+    for column in table.columns[:2]:
+        column.no_wrap = True
+    for key in api_keys:
+        status = key.status if key.expires_at is None else f"{key.status} {_when(key.expires_at)}"
+        table.add_row(
+            key.id,
+            key.prefix,
+            f"{status}, admin" if key.admin else status,
+            escape(key.name),
+            _when(key.last_used_at),
+        )
+    Console(soft_wrap=True).print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...), from 'keys list'.")],
+) -> None:
+    """Revoke an API key: requests with it are refused (401) from now on."""
+
+    async def revoke(session: AsyncSession) -> None:
+        service.revoke_api_key(await service.get_api_key(session, key_id), utcnow())
+
+    _in_transaction(revoke)
+    console.print(f"API key {key_id} is revoked.")
+
+
+@keys_app.command("rotate")
+def rotate_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...), from 'keys list'.")],
+    grace_period: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=int(MAX_ROTATION_GRACE.total_seconds()),
+            help="Seconds the old key keeps working; 0 revokes it now.",
+        ),
+    ] = 0,
+) -> None:
+    """Replace an API key with a new one (same workspace, mode, name and rights), printed
+    once alone on the last line."""
+
+    async def rotate(session: AsyncSession) -> str:
+        key = await service.get_api_key(session, key_id)
+        return (await service.rotate_api_key(session, key, utcnow(), timedelta(seconds=grace_period))).raw
+
+    new_key = _in_transaction(rotate)
+    console.print(
+        f"API key {key_id} is replaced" + (f"; it works for {grace_period} s more." if grace_period else ".")
+    )
+    typer.echo(new_key)
+
+
+@workspaces_app.command("create")
+def create_workspace(name: Annotated[str, typer.Argument(help="The business's name.")]) -> None:
+    """Create a workspace with its sandbox channels; its id is printed alone on the last line.
+    Then give it keys: 'omniroute keys create --workspace ws_... --mode test'."""
+
+    async def create(session: AsyncSession) -> str:
+        return (await service.create_workspace(session, name)).id
+
+    if not 1 <= len(name) <= 200:
+        raise typer.BadParameter("a name has 1 to 200 characters", param_hint="NAME")
+    typer.echo(_in_transaction(create))
+
+
+@workspaces_app.command("list")
+def list_workspaces(as_json: JsonOption = False) -> None:
+    """List every workspace, oldest (the default one) first."""
+
+    async def read(session: AsyncSession) -> list[WorkspaceSummary]:
+        rows = (await session.scalars(service.workspaces().order_by(Workspace.id))).all()
+        return [WorkspaceSummary.model_validate(row) for row in rows]
+
+    workspaces = _in_transaction(read)
+    if as_json:
+        typer.echo(json.dumps([workspace.model_dump(mode="json") for workspace in workspaces], indent=2))
+        return
+    table = Table("id", "name", "created", box=None)
+    for workspace in workspaces:
+        table.add_row(workspace.id, escape(workspace.name), _when(workspace.created_at))
+    Console(soft_wrap=True).print(table)
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%MZ")
 
 
 @templates_app.command("lint")
@@ -243,9 +394,6 @@ def lint_templates(
     as_json: Annotated[bool, typer.Option("--json", help="Print the lint results as JSON.")] = False,
 ) -> None:
     """Lint templates without a server, e.g. in CI. Exits 1 when any template has an error."""
-    from rich.markup import escape
-    from rich.table import Table
-
     from omniroute.templates.lint import lint
 
     try:

@@ -4,6 +4,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from omniroute.core.db import Database
+from omniroute.core.tenancy import Mode
+from omniroute.workspaces import service as workspaces
+from omniroute.workspaces.models import Workspace
 from tests.conftest import CUSTOMER, Tenant, TenantFactory, assert_error
 
 
@@ -191,3 +195,53 @@ async def test_the_same_customer_has_separate_windows_in_each_workspace(make_ten
     await first.inbound()
     assert (await first.send()).status_code == 202
     assert_error(await second.send(), 409, "window_closed")
+
+
+async def test_an_admin_key_manages_keys_but_sees_no_other_workspaces_data(
+    make_tenant: TenantFactory, db: Database, server: str
+) -> None:
+    """Administration is not a back door: an admin key reads only its own workspace's
+    data, and a workspace it creates starts with nothing of anyone else's."""
+    first, second = await make_tenant(), await make_tenant()
+    first_data = await make_test_footprint(first)
+    async with db.transaction() as session:
+        workspace = await session.get(Workspace, second.workspace_id)
+        assert workspace is not None
+        admin_key = await workspaces.create_api_key(session, workspace, Mode.LIVE, admin=True)
+    async with httpx.AsyncClient(base_url=server, headers={"Authorization": f"Bearer {admin_key}"}) as admin:
+        await assert_invisible(admin, first_data)
+        created = (await admin.post("/v1/workspaces", json={"name": "Third"})).json()
+        third_key = (
+            await admin.post("/v1/api-keys", json={"mode": "test", "workspace_id": created["id"]})
+        ).json()
+    async with httpx.AsyncClient(
+        base_url=server, headers={"Authorization": f"Bearer {third_key['key']}"}
+    ) as third:
+        await assert_invisible(third, first_data)
+        for path in ("/v1/api-keys", "/v1/workspaces"):
+            assert_error(await third.get(path), 403, "admin_key_required")
+
+
+async def test_webhook_endpoints_and_logs_stay_in_their_workspace(make_tenant: TenantFactory) -> None:
+    first, second = await make_tenant(), await make_tenant()
+    created = await first.test.post("/v1/webhook-endpoints", json={"url": "https://example.com/h"})
+    assert created.status_code == 201, created.text
+    endpoint = created.json()["id"]
+    await make_test_footprint(first)
+    for method, path in (
+        ("GET", f"/v1/webhook-endpoints/{endpoint}"),
+        ("PATCH", f"/v1/webhook-endpoints/{endpoint}"),
+        ("DELETE", f"/v1/webhook-endpoints/{endpoint}"),
+        ("GET", f"/v1/webhook-endpoints/{endpoint}/deliveries"),
+        ("POST", f"/v1/webhook-endpoints/{endpoint}/rotate-secret"),
+    ):
+        body = {"enabled": False} if method == "PATCH" else None
+        assert_error(await second.test.request(method, path, json=body), 404, "resource_not_found")
+    assert (await second.test.get("/v1/webhook-endpoints")).json()["data"] == []
+    first_events = {
+        e["id"] for e in (await first.test.get("/v1/logs", params={"kind": "event"})).json()["data"]
+    }
+    assert first_events, "the footprint produced events"
+    second_log = (await second.test.get("/v1/logs", params={"limit": 200})).json()["data"]
+    assert not first_events & {e["id"] for e in second_log}
+    assert (await first.test.get(f"/v1/webhook-endpoints/{endpoint}")).json()["enabled"] is True

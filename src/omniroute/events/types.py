@@ -1,7 +1,8 @@
 """Every event type omniroute produces, declared in one place.
 
-Later domains (campaigns, one-time codes) produce some of these; they are declared
-now so webhook filters and the event log accept them from the start."""
+Webhook filters accept only these, so a type is declared here by the feature that emits
+it, when that feature lands (campaigns add ``campaign.*``, one-time codes
+``verification.*``): an endpoint never subscribes to events that cannot happen."""
 
 from enum import StrEnum
 
@@ -18,9 +19,7 @@ class EventType(StrEnum):
     WINDOW_CLOSED = "conversation.window_closed"
     TEMPLATE_STATUS_UPDATED = "template.status_updated"
     TEMPLATE_CATEGORY_UPDATED = "template.category_updated"
-    CAMPAIGN_COMPLETED = "campaign.completed"
     CHANNEL_QUALITY_UPDATED = "channel.quality_updated"
-    VERIFICATION_APPROVED = "verification.approved"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
 
 

@@ -1,6 +1,6 @@
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from fastapi import Request, Response
@@ -23,6 +23,16 @@ class PendingKey:
     mode: str
     key: str
     request_hash: str
+    withheld: tuple[str, ...] = ()
+    """Top-level response fields never stored (one-time secrets): a replay shows them null."""
+
+
+def withhold(request: Request, *fields: str) -> None:
+    """This request's response carries one-time secrets in ``fields`` (e.g. a new API key,
+    of which only the hash may be stored): its idempotent replay goes without them."""
+    pending: PendingKey | None = getattr(request.state, "idempotency", None)
+    if pending is not None:
+        request.state.idempotency = replace(pending, withheld=fields)
 
 
 def expired(ttl: timedelta) -> ColumnElement[bool]:
@@ -108,6 +118,10 @@ async def check(
 
 def remember(session: AsyncSession, pending: PendingKey, response: Response) -> None:
     """Store the response in the caller's transaction: it commits with the work or not at all."""
+    body = bytes(response.body).decode()
+    if pending.withheld:
+        replayed = json.loads(body)
+        body = json.dumps(replayed | {field: None for field in pending.withheld if field in replayed})
     session.add(
         IdempotencyRecord(
             workspace_id=pending.workspace_id,
@@ -115,7 +129,7 @@ def remember(session: AsyncSession, pending: PendingKey, response: Response) -> 
             key=pending.key,
             request_hash=pending.request_hash,
             status_code=response.status_code,
-            response_body=bytes(response.body).decode(),
+            response_body=body,
             created_at=utcnow(),  # real time: the 24 h replay guarantee is not test-mode data
         )
     )

@@ -1,8 +1,8 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from omniroute.events.types import is_valid_filter
@@ -18,15 +18,22 @@ def _valid_url(value: str) -> str:
     return value
 
 
-def _valid_filters(value: list[str]) -> list[str]:
-    unknown = [pattern for pattern in value if not is_valid_filter(pattern)]
-    if unknown:
+def _declared_filter(pattern: str) -> str:
+    if not is_valid_filter(pattern):
         raise PydanticCustomError(
             "unknown_event_type",
-            "unknown event types {unknown}: use declared types (e.g. message.delivered), "
-            "'<group>.*' (e.g. message.*) or '*'",
-            {"unknown": ", ".join(unknown), "code": "unknown_event_type"},
+            "unknown event type '{pattern}': use a declared type (e.g. message.delivered), "
+            "'<group>.*' matching at least one of them (e.g. message.*) or '*'",
+            {"pattern": pattern, "code": "unknown_event_type"},
         )
+    return pattern
+
+
+EventFilter = Annotated[str, AfterValidator(_declared_filter)]
+"""One entry of ``events``: refused one by one, so the error names ``events.<index>``."""
+
+
+def _distinct(value: list[str]) -> list[str]:
     return sorted(set(value), key=value.index)
 
 
@@ -34,7 +41,7 @@ class EndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2048)
-    events: list[str] = Field(
+    events: list[EventFilter] = Field(
         default_factory=lambda: ["*"],
         min_length=1,
         max_length=50,
@@ -44,14 +51,14 @@ class EndpointCreate(BaseModel):
     enabled: bool = True
 
     _url = field_validator("url")(_valid_url)
-    _events = field_validator("events")(_valid_filters)
+    _events = field_validator("events")(_distinct)
 
 
 class EndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, min_length=1, max_length=2048)
-    events: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    events: list[EventFilter] | None = Field(default=None, min_length=1, max_length=50)
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = Field(default=None, description="Re-enabling clears an automatic disable.")
 
@@ -63,7 +70,7 @@ class EndpointUpdate(BaseModel):
     @field_validator("events")
     @classmethod
     def _events(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else _valid_filters(value)
+        return None if value is None else _distinct(value)
 
 
 class EndpointOut(BaseModel):

@@ -28,6 +28,7 @@ class AuthContext:
     clock_offset_seconds: float
     """Plain copies, still readable after the request's session rolled back (the offset is
     the test clock's when the key was checked: it stamps the request's log entry)."""
+    admin: bool = False
 
     @property
     def is_test(self) -> bool:
@@ -50,17 +51,16 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
         raise AuthenticationError(
             "authentication_required", "Use the Bearer scheme: 'Authorization: Bearer <api key>'."
         )
-    api_key = await session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == keys.hash_key(token), ApiKey.revoked_at.is_(None))
-    )
-    if api_key is None:
+    api_key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == keys.hash_key(token)))
+    now = utcnow()  # real time: a key is a credential, not test-mode data
+    if api_key is None or not api_key.usable_at(now):
+        problem = "is not valid" if api_key is None else "was revoked or has expired"
         raise AuthenticationError(
             "invalid_api_key",
-            "This API key is not valid. Check it, or create one with 'omniroute keys create'.",
+            f"This API key {problem}. Check it, or create one with 'omniroute keys create'.",
         )
     workspace = await session.get(Workspace, api_key.workspace_id)
     assert workspace is not None
-    now = utcnow()  # real time: a key is a credential, not test-mode data
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         api_key.last_used_at = now
     context = AuthContext(
@@ -69,6 +69,7 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
         workspace_id=workspace.id,
         key_prefix=api_key.prefix,
         clock_offset_seconds=workspace.test_clock_offset_seconds,
+        admin=api_key.admin,
     )
     request.state.auth = context
     return context
@@ -94,3 +95,16 @@ def require_test_mode(auth: Auth) -> AuthContext:
 
 
 TestAuth = Annotated[AuthContext, Depends(require_test_mode)]
+
+
+def require_admin(auth: Auth) -> AuthContext:
+    if not auth.admin:
+        raise PermissionDeniedError(
+            "admin_key_required",
+            "Only an admin key manages API keys and workspaces: create one with "
+            "'omniroute keys create --mode live --admin'.",
+        )
+    return auth
+
+
+AdminAuth = Annotated[AuthContext, Depends(require_admin)]

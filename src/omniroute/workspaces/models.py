@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, event, inspect
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, event, false, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -107,3 +107,10 @@ class ApiKey(Timestamped, Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Set when the key was rotated with a grace period: it stops working then."""
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An operator's key (live only): manages API keys and workspaces of the whole install."""
+
+    def usable_at(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)

@@ -1,6 +1,6 @@
 """channel secrets encrypted at rest
 
-Revision ID: 0006_channels
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 11:30:00
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 
 from omniroute.core import secrets
 
-revision: str = "0006_channels"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
