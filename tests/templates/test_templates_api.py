@@ -104,7 +104,7 @@ async def test_header_and_footer_rules_are_linted(tenant: Tenant) -> None:
 
 async def test_unknown_component_type_is_a_validation_error(tenant: Tenant) -> None:
     response = await tenant.create_template(components=[{"type": "SIDEBAR", "text": "x"}])
-    assert_error(response, 422, "parameter_invalid", param="components.0.type")
+    assert_error(response, 422, "parameter_invalid", param="components[0].type")
 
 
 async def test_same_name_and_language_twice_on_a_channel_is_a_conflict(tenant: Tenant) -> None:
