@@ -196,6 +196,18 @@ async def test_a_parameter_count_mismatch_is_132000(emulator: Emulator) -> None:
     assert "button" in details(without_button, 132000)
 
 
+async def test_a_text_parameter_with_a_newline_tab_or_five_spaces_is_132018(emulator: Emulator) -> None:
+    await emulator.approved_template("order_shipped", SHIPPING)
+    for bad in ("Ada\nObi", "Ada\tObi", "Ada     Obi"):
+        body = {
+            "type": "body",
+            "parameters": [{"type": "text", "text": bad}, {"type": "text", "text": "#4582"}],
+        }
+        components = [FULL_PARAMETERS[0], body, FULL_PARAMETERS[2]]
+        response = await emulator.send(**template_send("order_shipped", components))
+        assert "4 consecutive spaces" in details(response, 132018), bad
+
+
 async def test_a_forced_review_pauses_a_template_and_sends_then_fail_with_132015(emulator: Emulator) -> None:
     template_id = await emulator.approved_template("promo", [POSITIONAL_BODY])
     forced = await emulator.control.post(

@@ -7,7 +7,9 @@ from typing import Any
 from omniroute.emulator.errors import GraphError, invalid
 from omniroute.messages.interactive import InteractiveProblem, check_interactive
 from omniroute.messages.schemas import CONTENT_KINDS
+from omniroute.policy import errors as meta_errors
 from omniroute.policy import message_format as fmt
+from omniroute.policy.templates import PARAMETER_MAX_CONSECUTIVE_SPACES, PARAMETER_TEXT_FORBIDDEN
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,12 @@ def _template(content: dict[str, Any]) -> None:
             kind = parameter["type"]
             if kind not in parameter:
                 raise invalid(f"The parameter {p_where}{kind} is required.")
+            if kind == "text" and PARAMETER_TEXT_FORBIDDEN.search(str(parameter["text"])):
+                raise GraphError(
+                    meta_errors.TEMPLATE_PARAM_FORMAT,
+                    f"Param {p_where}text cannot have new-line/tab characters or more than "
+                    f"{PARAMETER_MAX_CONSECUTIVE_SPACES} consecutive spaces",
+                )
             if kind in fmt.MEDIA_TYPES:
                 _media(kind, _object(parameter, kind, p_where), f"{p_where}{kind}.")
 

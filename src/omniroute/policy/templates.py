@@ -58,6 +58,11 @@ POSITIONAL_VARIABLE = re.compile(r"^[1-9][0-9]*$")
 NAMED_VARIABLE = re.compile(r"^[a-z][a-z0-9_]*$")
 VARIABLE_TOKEN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
+PARAMETER_MAX_CONSECUTIVE_SPACES = 4
+PARAMETER_TEXT_FORBIDDEN = re.compile(rf"[\r\n\t]| {{{PARAMETER_MAX_CONSECUTIVE_SPACES + 1},}}")
+"""What Meta refuses in a text parameter of a template send (error 132018): a newline, a tab,
+or more than 4 consecutive spaces."""
+
 MIN_FIXED_WORDS_PER_VARIABLE = 3
 """Variable density: Meta publishes no ratio; providers advise about 3 words of fixed text
 per variable. Below it lint warns (Meta often rejects "too many variables for the length")."""
