@@ -96,6 +96,21 @@ async def test_creating_a_template_checks_its_fields_and_duplicates(emulator: Em
     assert error["error_subcode"] == 2388024
 
 
+async def test_a_template_keeps_its_time_to_live_and_refuses_one_out_of_range(emulator: Emulator) -> None:
+    body = {"name": "otp_ttl", "language": "en_US", "category": "UTILITY", "components": [POSITIONAL_BODY]}
+    created = await emulator.graph.post(
+        f"/{WABA_ID}/message_templates", json={**body, "message_send_ttl_seconds": 600}
+    )
+    assert created.status_code == 200, created.text
+    fetched = (await emulator.graph.get(f"/{created.json()['id']}")).json()
+    assert fetched["message_send_ttl_seconds"] == 600
+    too_long = await emulator.graph.post(
+        f"/{WABA_ID}/message_templates",
+        json={**body, "name": "otp_ttl_long", "message_send_ttl_seconds": 43_201},
+    )
+    assert "message_send_ttl_seconds" in details(too_long)
+
+
 async def test_templates_are_listed_a_page_at_a_time_with_after_cursors(emulator: Emulator) -> None:
     for index in range(5):
         await emulator.create_template(f"notice_{index}", [POSITIONAL_BODY], "MARKETING", "en")

@@ -73,7 +73,7 @@ class InteractiveContent(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(json_schema_extra={"enum": sorted(INTERACTIVE_TYPES)})
+    type: str = Field(json_schema_extra={"enum": [*sorted(INTERACTIVE_TYPES)]})
     header: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
     footer: dict[str, Any] | None = None

@@ -107,6 +107,36 @@ LTO_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO"})
 
 MARKETING_ONLY_COMPONENTS = frozenset({"LIMITED_TIME_OFFER"})
 
+# Time-to-live (``message_send_ttl_seconds``): how long Meta retries delivering a template
+# message. Customisable per category, in whole seconds; -1 means 30 days for authentication
+# and utility templates. Marketing TTL applies through the Marketing Messages API.
+MESSAGE_SEND_TTL_SECONDS = {
+    TemplateCategory.AUTHENTICATION: (30, 900),
+    TemplateCategory.UTILITY: (30, 43_200),
+    TemplateCategory.MARKETING: (43_200, 2_592_000),
+}
+MESSAGE_SEND_TTL_THIRTY_DAYS = -1
+MESSAGE_SEND_TTL_THIRTY_DAYS_CATEGORIES = frozenset(
+    {TemplateCategory.AUTHENTICATION, TemplateCategory.UTILITY}
+)
+
+
+def message_send_ttl_problem(category: str, ttl: object) -> str | None:
+    """Why ``ttl`` is not a valid ``message_send_ttl_seconds`` for ``category``, or None."""
+    if category not in MESSAGE_SEND_TTL_SECONDS:
+        return None
+    low, high = MESSAGE_SEND_TTL_SECONDS[TemplateCategory(category)]
+    allowed = f"a whole number of seconds from {low} to {high}"
+    if category in MESSAGE_SEND_TTL_THIRTY_DAYS_CATEGORIES:
+        allowed += f", or {MESSAGE_SEND_TTL_THIRTY_DAYS} for 30 days"
+    if isinstance(ttl, bool) or not isinstance(ttl, int):
+        return f"message_send_ttl_seconds is {allowed}."
+    if low <= ttl <= high or (
+        ttl == MESSAGE_SEND_TTL_THIRTY_DAYS and category in MESSAGE_SEND_TTL_THIRTY_DAYS_CATEGORIES
+    ):
+        return None
+    return f"message_send_ttl_seconds of a {category} template is {allowed}; {ttl} is not."
+
 
 @dataclass(frozen=True)
 class ContentSignals:

@@ -139,6 +139,8 @@ class _Linter:
                     kind.lower(),
                     f"WhatsApp allows {kind} only in MARKETING templates: change the category to MARKETING.",
                 )
+        if "message_send_ttl_seconds" in template:
+            self.time_to_live(category, template["message_send_ttl_seconds"])
         if category == TemplateCategory.AUTHENTICATION:
             self.authentication(by_type)
             return
@@ -176,6 +178,11 @@ class _Linter:
                 "category",
                 "The category must be MARKETING, UTILITY or AUTHENTICATION.",
             )
+
+    def time_to_live(self, category: str, ttl: Any) -> None:
+        problem = rules.message_send_ttl_problem(category, ttl)
+        if problem is not None:
+            self.error("message_send_ttl_invalid", "message_send_ttl_seconds", problem)
 
     # MARKETING and UTILITY templates.
 
