@@ -68,7 +68,7 @@ MIN_FIXED_WORDS_PER_VARIABLE = 3
 per variable. Below it lint warns (Meta often rejects "too many variables for the length")."""
 
 COMPONENT_TYPES = frozenset({"HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"})
-HEADER_FORMATS = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
+HEADER_FORMATS = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION", "PRODUCT"})
 MEDIA_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO", "DOCUMENT"})
 HEADER_FORMATTING_CHARACTERS = frozenset("*_~")
 EMOJI = re.compile(
@@ -76,10 +76,12 @@ EMOJI = re.compile(
 )
 
 BUTTON_TYPES = frozenset(
-    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "CATALOG", "MPM", "VOICE_CALL"}
+    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "CATALOG", "MPM", "SPM", "VOICE_CALL"}
 )
 """Button kinds a MARKETING or UTILITY template may carry (OTP buttons are AUTHENTICATION only)."""
-LABELLED_BUTTON_TYPES = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER", "FLOW", "VOICE_CALL"})
+LABELLED_BUTTON_TYPES = frozenset(
+    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "FLOW", "VOICE_CALL", "CATALOG", "MPM", "SPM"}
+)
 URL_MAX_VARIABLES = 1
 COPY_CODE_EXAMPLE_MAX_LENGTH = 15
 
@@ -95,10 +97,24 @@ SIGNATURE_HASH = re.compile(r"^[A-Za-z0-9+/=]{11}$")
 # carousels marketing-only while its earlier page and providers accept UTILITY too, so
 # lint accepts both (a promotional UTILITY carousel is flagged by the wording scan).
 CAROUSEL_CARDS = (2, 10)
-CAROUSEL_CARD_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO"})
+CAROUSEL_CARD_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO", "PRODUCT"})
+"""Media cards (IMAGE, VIDEO) or product cards (PRODUCT, below)."""
 CAROUSEL_CARD_BODY_MAX_LENGTH = 160
 CAROUSEL_CARD_BUTTONS_MAX = 2
 CAROUSEL_CARD_BUTTON_TYPES = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER"})
+
+# Commerce templates (a catalog connected to the WhatsApp Business Account), all MARKETING:
+# catalog (body, footer, a CATALOG "View catalog" button; WhatsApp shows a product thumbnail
+# as the header), multi-product (a TEXT header, body, footer, an MPM "View items" button),
+# single-product (a PRODUCT header, body, footer, an SPM "View" button) and product card
+# carousels (each card a PRODUCT header and one SPM or URL button; the catalog supplies the
+# product's image, title and price, so a card has no body).
+PRODUCT_HEADER_FORMAT = "PRODUCT"
+PRODUCT_BUTTON_TYPES = frozenset({"CATALOG", "MPM", "SPM"})
+PRODUCT_BUTTONS_MAX = 1
+"""At most one button of each commerce kind."""
+PRODUCT_CARD_BUTTON_TYPES = frozenset({"SPM", "URL"})
+PRODUCT_CARD_BUTTONS = 1
 
 # LIMITED_TIME_OFFER: MARKETING only, no footer, image or video header.
 LTO_TEXT_MAX_LENGTH = 16
@@ -106,6 +122,8 @@ LTO_BODY_MAX_LENGTH = 600
 LTO_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO"})
 
 MARKETING_ONLY_COMPONENTS = frozenset({"LIMITED_TIME_OFFER"})
+MARKETING_ONLY_BUTTONS = PRODUCT_BUTTON_TYPES
+MARKETING_ONLY_HEADER_FORMATS = frozenset({PRODUCT_HEADER_FORMAT})
 
 # Time-to-live (``message_send_ttl_seconds``): how long Meta retries delivering a template
 # message. Customisable per category, in whole seconds; -1 means 30 days for authentication
