@@ -96,6 +96,21 @@ async def test_creating_a_template_checks_its_fields_and_duplicates(emulator: Em
     assert error["error_subcode"] == 2388024
 
 
+async def test_a_template_keeps_its_time_to_live_and_refuses_one_out_of_range(emulator: Emulator) -> None:
+    body = {"name": "otp_ttl", "language": "en_US", "category": "UTILITY", "components": [POSITIONAL_BODY]}
+    created = await emulator.graph.post(
+        f"/{WABA_ID}/message_templates", json={**body, "message_send_ttl_seconds": 600}
+    )
+    assert created.status_code == 200, created.text
+    fetched = (await emulator.graph.get(f"/{created.json()['id']}")).json()
+    assert fetched["message_send_ttl_seconds"] == 600
+    too_long = await emulator.graph.post(
+        f"/{WABA_ID}/message_templates",
+        json={**body, "name": "otp_ttl_long", "message_send_ttl_seconds": 43_201},
+    )
+    assert "message_send_ttl_seconds" in details(too_long)
+
+
 async def test_templates_are_listed_a_page_at_a_time_with_after_cursors(emulator: Emulator) -> None:
     for index in range(5):
         await emulator.create_template(f"notice_{index}", [POSITIONAL_BODY], "MARKETING", "en")
@@ -194,6 +209,18 @@ async def test_a_parameter_count_mismatch_is_132000(emulator: Emulator) -> None:
     assert "body" in details(response, 132000)
     without_button = await emulator.send(**template_send("order_shipped", FULL_PARAMETERS[:2]))
     assert "button" in details(without_button, 132000)
+
+
+async def test_a_text_parameter_with_a_newline_tab_or_five_spaces_is_132018(emulator: Emulator) -> None:
+    await emulator.approved_template("order_shipped", SHIPPING)
+    for bad in ("Ada\nObi", "Ada\tObi", "Ada     Obi"):
+        body = {
+            "type": "body",
+            "parameters": [{"type": "text", "text": bad}, {"type": "text", "text": "#4582"}],
+        }
+        components = [FULL_PARAMETERS[0], body, FULL_PARAMETERS[2]]
+        response = await emulator.send(**template_send("order_shipped", components))
+        assert "4 consecutive spaces" in details(response, 132018), bad
 
 
 async def test_a_forced_review_pauses_a_template_and_sends_then_fail_with_132015(emulator: Emulator) -> None:

@@ -47,6 +47,10 @@ def test_the_corpus_covers_every_component_kind_and_enough_cases() -> None:
         "OTP:ZERO_TAP",
         "CAROUSEL",
         "LIMITED_TIME_OFFER",
+        "HEADER:product",
+        "CATALOG:",
+        "MPM:",
+        "SPM:",
     } <= kinds
 
 

@@ -104,7 +104,7 @@ async def test_header_and_footer_rules_are_linted(tenant: Tenant) -> None:
 
 async def test_unknown_component_type_is_a_validation_error(tenant: Tenant) -> None:
     response = await tenant.create_template(components=[{"type": "SIDEBAR", "text": "x"}])
-    assert_error(response, 422, "parameter_invalid", param="components.0.type")
+    assert_error(response, 422, "parameter_invalid", param="components[0].type")
 
 
 async def test_same_name_and_language_twice_on_a_channel_is_a_conflict(tenant: Tenant) -> None:
@@ -210,3 +210,24 @@ async def test_template_with_a_variable_at_the_edge_or_adjacent_variables_is_ref
     )
     error = assert_error(response, 422, "template_invalid")
     assert {"variable_at_edge", "variables_adjacent"} <= {i["code"] for i in error["details"]["issues"]}
+
+
+async def test_a_time_to_live_is_kept_and_shown_and_out_of_range_is_refused_by_lint(tenant: Tenant) -> None:
+    body = {"name": "otp_ttl", "language": "en", "category": "UTILITY", "components": [POSITIONAL_BODY]}
+    created = await tenant.test.post(
+        f"/v1/channels/{tenant.whatsapp}/templates", json={**body, "message_send_ttl_seconds": 3600}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["message_send_ttl_seconds"] == 3600
+    fetched = (await tenant.test.get(f"/v1/templates/{created.json()['id']}")).json()
+    assert fetched["message_send_ttl_seconds"] == 3600
+    without = (await tenant.create_template("no_ttl")).json()
+    assert without["message_send_ttl_seconds"] is None
+
+    too_long = await tenant.test.post(
+        f"/v1/channels/{tenant.whatsapp}/templates",
+        json={**body, "name": "otp_ttl_long", "message_send_ttl_seconds": 43_201},
+    )
+    error = assert_error(too_long, 422, "template_invalid")
+    assert [i["code"] for i in error["details"]["issues"]] == ["message_send_ttl_invalid"]
+    assert error["details"]["issues"][0]["component"] == "message_send_ttl_seconds"

@@ -225,3 +225,45 @@ def test_hydrate_fills_every_variable() -> None:
         "Hi Ada, your order #4582 has shipped and will arrive soon."
     )
     assert hydrate("Hello {{first_name}}", {"first_name": "Ada"}) == "Hello Ada"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("Ada\nObi", "a newline"),
+        ("Ada\r\nObi", "a carriage return"),
+        ("Ada\tObi", "a tab"),
+        ("Ada     Obi", "five consecutive spaces"),
+    ],
+)
+def test_a_text_parameter_with_a_newline_tab_or_five_spaces_is_refused_naming_it(
+    value: str, why: str
+) -> None:
+    """Meta refuses these with 132018; the error names the parameter."""
+    variables = expected_variables([POSITIONAL_BODY])
+    error = mismatch(variables, {"body": ["Ada", value]})
+    assert error.param == "template.parameters.body[1]", why
+    assert "4 consecutive spaces" in error.message
+
+
+def test_four_consecutive_spaces_are_allowed() -> None:
+    variables = expected_variables([POSITIONAL_BODY])
+    components, _ = build_send_components(variables, {"body": ["Ada", "#4582    A"]})
+    assert components[0]["parameters"][1]["text"] == "#4582    A"
+
+
+def test_named_header_currency_and_button_parameters_are_checked_too() -> None:
+    named = expected_variables([NAMED_BODY])
+    error = mismatch(named, {"body": {"first_name": "Ada", "day": "Mon\nday"}})
+    assert error.param == "template.parameters.body.day"
+    header = expected_variables([HEADER_TEXT, POSITIONAL_BODY, BUTTONS])
+    money = {
+        "type": "currency",
+        "currency": {"fallback_value": "$1\t00", "code": "USD", "amount_1000": 100000},
+    }
+    error = mismatch(header, {"header": ["#1"], "body": ["Ada", money], "buttons": ["t1", "CODE"]})
+    assert error.param == "template.parameters.body[1]"
+    error = mismatch(header, {"header": ["#1\n"], "body": ["Ada", "x"], "buttons": ["t1", "CODE"]})
+    assert error.param == "template.parameters.header[0]"
+    error = mismatch(header, {"body": ["Ada", "x"], "header": ["#1"], "buttons": ["t1", "SAVE\t10"]})
+    assert error.param == "template.parameters.buttons[1]"

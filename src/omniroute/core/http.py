@@ -181,10 +181,14 @@ _MISSING_TYPES = {"missing"}
 
 
 def _param(location: tuple[Any, ...]) -> str | None:
-    parts = [str(p) for p in location]
+    """The field a validation error is about, as ``contacts[0].name.formatted_name``."""
+    parts = list(location)
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
-    return ".".join(parts) or None
+    param = ""
+    for part in parts:
+        param += f"[{part}]" if isinstance(part, int) else f".{part}" if param else str(part)
+    return param or None
 
 
 def validation_error(exc: RequestValidationError) -> APIError:
@@ -206,12 +210,12 @@ def validation_error(exc: RequestValidationError) -> APIError:
         )
     ctx = first.get("ctx") or {}
     code = str(ctx.get("code", "parameter_invalid")) if isinstance(ctx, dict) else "parameter_invalid"
+    if isinstance(ctx, dict) and "param" in ctx:
+        param = str(ctx["param"])
     message = message.removeprefix("Value error, ")
-    return InvalidRequestError(
-        code,
-        f"{param}: {message}" if param else message,
-        param=ctx.get("param", param) if isinstance(ctx, dict) else param,
-    )
+    if param and message.startswith(param):
+        return InvalidRequestError(code, message, param=param)
+    return InvalidRequestError(code, f"{param}: {message}" if param else message, param=param)
 
 
 def install_error_handlers(app: FastAPI) -> None:

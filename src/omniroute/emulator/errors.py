@@ -28,6 +28,7 @@ TITLES: dict[int, tuple[str, int]] = {
         400,
     ),
     meta_errors.TEMPLATE_MISSING: ("Template name does not exist in the translation", 404),
+    meta_errors.TEMPLATE_PARAM_FORMAT: ("There was an issue with the parameters in your template", 400),
     meta_errors.TEMPLATE_PAUSED: ("Template is paused", 400),
     meta_errors.TEMPLATE_DISABLED: ("Template has been disabled", 400),
 }

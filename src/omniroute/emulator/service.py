@@ -24,7 +24,13 @@ from omniroute.emulator.webhooks import Background, WebhookSender
 from omniroute.policy import errors as meta_errors
 from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
 from omniroute.policy.pricing import price_message
-from omniroute.policy.templates import SENDABLE_STATUSES, RejectionReason, TemplateCategory, TemplateStatus
+from omniroute.policy.templates import (
+    SENDABLE_STATUSES,
+    RejectionReason,
+    TemplateCategory,
+    TemplateStatus,
+    message_send_ttl_problem,
+)
 from omniroute.policy.window import (
     CUSTOMER_SERVICE_WINDOW,
     FREE_ENTRY_POINT_DURATION,
@@ -98,11 +104,12 @@ class Template:
     category: str
     components: list[dict[str, Any]]
     parameter_format: str
+    message_send_ttl_seconds: int | None = None
     status: TemplateStatus = TemplateStatus.PENDING
     rejected_reason: str = RejectionReason.NONE.value
 
     def fields(self) -> dict[str, Any]:
-        return {
+        fields: dict[str, Any] = {
             "name": self.name,
             "parameter_format": self.parameter_format,
             "components": self.components,
@@ -112,14 +119,20 @@ class Template:
             "id": self.id,
             "rejected_reason": self.rejected_reason,
         }
+        if self.message_send_ttl_seconds is not None:
+            fields["message_send_ttl_seconds"] = self.message_send_ttl_seconds
+        return fields
 
     def definition(self) -> dict[str, Any]:
-        return {
+        definition: dict[str, Any] = {
             "name": self.name,
             "language": self.language,
             "category": self.category,
             "components": self.components,
         }
+        if self.message_send_ttl_seconds is not None:
+            definition["message_send_ttl_seconds"] = self.message_send_ttl_seconds
+        return definition
 
 
 @dataclass
@@ -400,6 +413,10 @@ class Emulator:
         parameter_format = str(body.get("parameter_format", "POSITIONAL")).upper()
         if parameter_format not in ("POSITIONAL", "NAMED"):
             raise invalid("Param parameter_format must be POSITIONAL or NAMED.")
+        ttl = body.get("message_send_ttl_seconds")
+        ttl_problem = None if ttl is None else message_send_ttl_problem(category, ttl)
+        if ttl_problem:
+            raise invalid(f"Param {ttl_problem}")
         if any(t.name == body["name"] and t.language == body["language"] for t in self.templates.values()):
             raise GraphError(
                 100,
@@ -413,6 +430,7 @@ class Emulator:
             category=category,
             components=components,
             parameter_format=parameter_format,
+            message_send_ttl_seconds=ttl,
         )
         self.templates[template.id] = template
         self._schedule_review(template)

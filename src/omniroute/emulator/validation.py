@@ -5,8 +5,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from omniroute.emulator.errors import GraphError, invalid
+from omniroute.messages.interactive import InteractiveProblem, check_interactive
 from omniroute.messages.schemas import CONTENT_KINDS
+from omniroute.policy import errors as meta_errors
 from omniroute.policy import message_format as fmt
+from omniroute.policy.templates import PARAMETER_MAX_CONSECUTIVE_SPACES, PARAMETER_TEXT_FORBIDDEN
 
 
 @dataclass(frozen=True)
@@ -50,17 +53,6 @@ def _text(
     return value
 
 
-def _list(parent: dict[str, Any], key: str, where: str, low: int, high: int | None) -> list[Any]:
-    value = parent.get(key)
-    if not isinstance(value, list):
-        raise invalid(f"The parameter {where}{key} is required and must be an array.")
-    if len(value) < low:
-        raise invalid(f"Param {where}{key} must have at least {low} element(s).")
-    if high is not None and len(value) > high:
-        raise invalid(f"Param {where}{key} must have at most {high} elements.")
-    return value
-
-
 def _unexpected(value: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in value:
         if key not in allowed:
@@ -94,92 +86,11 @@ def _media(kind: str, content: dict[str, Any], where: str) -> None:
     _text(content, "filename", where, required=False)
 
 
-def _interactive_header(header: dict[str, Any]) -> None:
-    kind = header.get("type")
-    if kind == "text":
-        _text(header, "text", "interactive.header.", fmt.INTERACTIVE_HEADER_TEXT_MAX_LENGTH)
-    elif kind in ("image", "video", "document"):
-        _media(kind, _object(header, kind, "interactive.header."), f"interactive.header.{kind}.")
-    else:
-        raise invalid("Param interactive.header.type must be one of text, image, video, document.")
-
-
-def _reply_buttons(action: dict[str, Any]) -> None:
-    buttons = _list(action, "buttons", "interactive.action.", 1, fmt.REPLY_BUTTONS_MAX)
-    ids: set[str] = set()
-    titles: set[str] = set()
-    for index, button in enumerate(buttons):
-        where = f"interactive.action.buttons[{index}]."
-        if not isinstance(button, dict) or button.get("type") != "reply":
-            raise invalid(f"Param {where}type must be reply.")
-        reply = _object(button, "reply", where)
-        button_id = str(_text(reply, "id", f"{where}reply.", fmt.REPLY_BUTTON_ID_MAX_LENGTH))
-        button_title = str(_text(reply, "title", f"{where}reply.", fmt.REPLY_BUTTON_TITLE_MAX_LENGTH))
-        if button_id in ids or button_title in titles:
-            raise invalid("Buttons must have unique ids and titles.")
-        ids.add(button_id)
-        titles.add(button_title)
-
-
-def _list_sections(action: dict[str, Any]) -> None:
-    _text(action, "button", "interactive.action.", fmt.LIST_BUTTON_MAX_LENGTH)
-    sections = _list(action, "sections", "interactive.action.", 1, fmt.LIST_SECTIONS_MAX)
-    rows_total = 0
-    row_ids: set[str] = set()
-    for s_index, section in enumerate(sections):
-        where = f"interactive.action.sections[{s_index}]."
-        if not isinstance(section, dict):
-            raise invalid(f"Param {where.rstrip('.')} must be a JSON object.")
-        _text(section, "title", where, fmt.LIST_SECTION_TITLE_MAX_LENGTH, required=len(sections) > 1)
-        rows = _list(section, "rows", where, 1, None)
-        rows_total += len(rows)
-        for r_index, row in enumerate(rows):
-            row_where = f"{where}rows[{r_index}]."
-            if not isinstance(row, dict):
-                raise invalid(f"Param {row_where.rstrip('.')} must be a JSON object.")
-            row_id = str(_text(row, "id", row_where, fmt.LIST_ROW_ID_MAX_LENGTH))
-            _text(row, "title", row_where, fmt.LIST_ROW_TITLE_MAX_LENGTH)
-            _text(row, "description", row_where, fmt.LIST_ROW_DESCRIPTION_MAX_LENGTH, required=False)
-            if row_id in row_ids:
-                raise invalid("Row ids must be unique across sections.")
-            row_ids.add(row_id)
-    if rows_total > fmt.LIST_ROWS_MAX:
-        raise invalid(f"A list message has at most {fmt.LIST_ROWS_MAX} rows in all sections.")
-
-
 def _interactive(content: dict[str, Any]) -> None:
-    kind = content.get("type")
-    if kind not in fmt.INTERACTIVE_TYPES:
-        raise invalid(f"Param interactive.type must be one of {', '.join(sorted(fmt.INTERACTIVE_TYPES))}.")
-    action = _object(content, "action", "interactive.")
-    body_limit = fmt.INTERACTIVE_LIST_BODY_MAX_LENGTH if kind == "list" else fmt.INTERACTIVE_BODY_MAX_LENGTH
-    body_required = kind in ("button", "list", "cta_url")
-    if body_required or "body" in content:
-        _text(_object(content, "body", "interactive."), "text", "interactive.body.", body_limit)
-    if "footer" in content:
-        _text(
-            _object(content, "footer", "interactive."),
-            "text",
-            "interactive.footer.",
-            fmt.INTERACTIVE_FOOTER_MAX_LENGTH,
-        )
-    if "header" in content:
-        header = _object(content, "header", "interactive.")
-        if kind == "list" and header.get("type") != "text":
-            raise invalid("Param interactive.header.type must be text for list messages.")
-        _interactive_header(header)
-    if kind == "button":
-        _reply_buttons(action)
-    elif kind == "list":
-        _list_sections(action)
-    elif kind == "cta_url":
-        if action.get("name") != "cta_url":
-            raise invalid("Param interactive.action.name must be cta_url.")
-        parameters = _object(action, "parameters", "interactive.action.")
-        _text(parameters, "display_text", "interactive.action.parameters.", fmt.CTA_DISPLAY_TEXT_MAX_LENGTH)
-        url = _text(parameters, "url", "interactive.action.parameters.")
-        if not str(url).startswith(("http://", "https://")):
-            raise invalid("Param interactive.action.parameters.url must be an http(s) URL.")
+    try:
+        check_interactive(content)
+    except InteractiveProblem as problem:
+        raise invalid(f"Param {problem.message}") from None
 
 
 def _reaction(content: dict[str, Any]) -> None:
@@ -251,6 +162,12 @@ def _template(content: dict[str, Any]) -> None:
             kind = parameter["type"]
             if kind not in parameter:
                 raise invalid(f"The parameter {p_where}{kind} is required.")
+            if kind == "text" and PARAMETER_TEXT_FORBIDDEN.search(str(parameter["text"])):
+                raise GraphError(
+                    meta_errors.TEMPLATE_PARAM_FORMAT,
+                    f"Param {p_where}text cannot have new-line/tab characters or more than "
+                    f"{PARAMETER_MAX_CONSECUTIVE_SPACES} consecutive spaces",
+                )
             if kind in fmt.MEDIA_TYPES:
                 _media(kind, _object(parameter, kind, p_where), f"{p_where}{kind}.")
 

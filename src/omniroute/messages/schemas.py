@@ -11,8 +11,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from omniroute.messages.interactive import InteractiveProblem, check_interactive
 from omniroute.messages.models import Priority
-from omniroute.policy.message_format import CAPTION_MAX_LENGTH, TEXT_BODY_MAX_LENGTH
+from omniroute.policy.message_format import CAPTION_MAX_LENGTH, INTERACTIVE_TYPES, TEXT_BODY_MAX_LENGTH
 
 FREE_FORM_KINDS = (
     "text",
@@ -67,13 +68,29 @@ class DocumentContent(CaptionedMedia):
 
 
 class InteractiveContent(BaseModel):
-    """Meta's interactive object (buttons, list, cta_url, ...), passed through as given."""
+    """Meta's interactive object (buttons, list, cta_url, ...), checked against Meta's rules
+    (``messages.interactive``) and passed through as given."""
 
     model_config = ConfigDict(extra="allow")
 
-    type: Literal["button", "list", "cta_url", "product", "product_list", "flow", "location_request_message"]
+    type: str = Field(json_schema_extra={"enum": [*sorted(INTERACTIVE_TYPES)]})
+    header: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
+    footer: dict[str, Any] | None = None
     action: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _meta_rules(cls, value: Any) -> Any:
+        try:
+            check_interactive(value)
+        except InteractiveProblem as problem:
+            raise PydanticCustomError(
+                "interactive_invalid",
+                "{reason}",
+                {"reason": problem.message, "param": problem.path, "code": "parameter_invalid"},
+            ) from None
+        return value
 
 
 class ReactionContent(Strict):

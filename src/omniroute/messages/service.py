@@ -105,6 +105,7 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
     conversation = await conversations.get_or_create(
         session, tenant.workspace_id, tenant.mode, decision.channel.id, contact.id
     )
+    await _require_quoted_messages(session, conversation.id, decision)
     conversation.last_message_at = now
     message = Message(
         id=new_id("msg"),
@@ -138,6 +139,36 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
         mode=tenant.mode,
     )
     return message
+
+
+def _quoted_messages(decision: Decision) -> dict[str, str]:
+    """The messages a send quotes, by the field that names them: a reply's ``reply_to``, a
+    reaction's ``reaction.message_id``."""
+    content = decision.content or {}
+    quoted = {"reply_to": content.get("reply_to")}
+    if decision.content_type == "reaction":
+        quoted["reaction.message_id"] = content.get("message_id")
+    return {field: reference for field, reference in quoted.items() if isinstance(reference, str)}
+
+
+async def _require_quoted_messages(session: AsyncSession, conversation_id: str, decision: Decision) -> None:
+    """Meta fails a reply or reaction to a message the chat does not hold: refuse it here,
+    naming the field. A message is quoted by our id or the provider's."""
+    for field, reference in _quoted_messages(decision).items():
+        found = await session.scalar(
+            select(Message.id).where(
+                Message.channel_id == decision.channel.id,
+                (Message.id == reference) | (Message.provider_message_id == reference),
+                Message.conversation_id == conversation_id,
+            )
+        )
+        if found is None:
+            raise InvalidRequestError(
+                "referenced_message_not_found",
+                f"{field}: no message '{reference}' in this conversation. Quote a message of this "
+                "conversation by its id or its provider_message_id.",
+                param=field,
+            )
 
 
 def apply_decision(message: Message, decision: Decision) -> None:

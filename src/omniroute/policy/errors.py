@@ -34,6 +34,7 @@ APP_RATE_LIMIT = 4
 WABA_RATE_LIMIT = 80007
 TEMPLATE_PARAM_COUNT = 132000
 TEMPLATE_MISSING = 132001
+TEMPLATE_PARAM_FORMAT = 132018
 TEMPLATE_PAUSED = 132015
 TEMPLATE_DISABLED = 132016
 
@@ -58,6 +59,12 @@ META_ERRORS: dict[int, MetaError] = {
         MetaError(132005, "hydrated text too long", RetryClass.FINAL, "template_text_too_long"),
         MetaError(132007, "format character policy violated", RetryClass.FINAL, "template_format_violation"),
         MetaError(132012, "parameter format mismatch", RetryClass.FINAL, "template_parameters_mismatch"),
+        MetaError(
+            132018,
+            "template parameter has a newline, tab or run of spaces",
+            RetryClass.FINAL,
+            "template_parameters_mismatch",
+        ),
         MetaError(132015, "template paused", RetryClass.FINAL, "template_paused"),
         MetaError(132016, "template disabled", RetryClass.FINAL, "template_disabled"),
         MetaError(133010, "phone number not registered", RetryClass.FINAL, "channel_unavailable"),

@@ -58,12 +58,17 @@ POSITIONAL_VARIABLE = re.compile(r"^[1-9][0-9]*$")
 NAMED_VARIABLE = re.compile(r"^[a-z][a-z0-9_]*$")
 VARIABLE_TOKEN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
+PARAMETER_MAX_CONSECUTIVE_SPACES = 4
+PARAMETER_TEXT_FORBIDDEN = re.compile(rf"[\r\n\t]| {{{PARAMETER_MAX_CONSECUTIVE_SPACES + 1},}}")
+"""What Meta refuses in a text parameter of a template send (error 132018): a newline, a tab,
+or more than 4 consecutive spaces."""
+
 MIN_FIXED_WORDS_PER_VARIABLE = 3
 """Variable density: Meta publishes no ratio; providers advise about 3 words of fixed text
 per variable. Below it lint warns (Meta often rejects "too many variables for the length")."""
 
 COMPONENT_TYPES = frozenset({"HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"})
-HEADER_FORMATS = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
+HEADER_FORMATS = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION", "PRODUCT"})
 MEDIA_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO", "DOCUMENT"})
 HEADER_FORMATTING_CHARACTERS = frozenset("*_~")
 EMOJI = re.compile(
@@ -71,10 +76,12 @@ EMOJI = re.compile(
 )
 
 BUTTON_TYPES = frozenset(
-    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "CATALOG", "MPM", "VOICE_CALL"}
+    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "CATALOG", "MPM", "SPM", "VOICE_CALL"}
 )
 """Button kinds a MARKETING or UTILITY template may carry (OTP buttons are AUTHENTICATION only)."""
-LABELLED_BUTTON_TYPES = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER", "FLOW", "VOICE_CALL"})
+LABELLED_BUTTON_TYPES = frozenset(
+    {"QUICK_REPLY", "URL", "PHONE_NUMBER", "FLOW", "VOICE_CALL", "CATALOG", "MPM", "SPM"}
+)
 URL_MAX_VARIABLES = 1
 COPY_CODE_EXAMPLE_MAX_LENGTH = 15
 
@@ -90,10 +97,24 @@ SIGNATURE_HASH = re.compile(r"^[A-Za-z0-9+/=]{11}$")
 # carousels marketing-only while its earlier page and providers accept UTILITY too, so
 # lint accepts both (a promotional UTILITY carousel is flagged by the wording scan).
 CAROUSEL_CARDS = (2, 10)
-CAROUSEL_CARD_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO"})
+CAROUSEL_CARD_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO", "PRODUCT"})
+"""Media cards (IMAGE, VIDEO) or product cards (PRODUCT, below)."""
 CAROUSEL_CARD_BODY_MAX_LENGTH = 160
 CAROUSEL_CARD_BUTTONS_MAX = 2
 CAROUSEL_CARD_BUTTON_TYPES = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER"})
+
+# Commerce templates (a catalog connected to the WhatsApp Business Account), all MARKETING:
+# catalog (body, footer, a CATALOG "View catalog" button; WhatsApp shows a product thumbnail
+# as the header), multi-product (a TEXT header, body, footer, an MPM "View items" button),
+# single-product (a PRODUCT header, body, footer, an SPM "View" button) and product card
+# carousels (each card a PRODUCT header and one SPM or URL button; the catalog supplies the
+# product's image, title and price, so a card has no body).
+PRODUCT_HEADER_FORMAT = "PRODUCT"
+PRODUCT_BUTTON_TYPES = frozenset({"CATALOG", "MPM", "SPM"})
+PRODUCT_BUTTONS_MAX = 1
+"""At most one button of each commerce kind."""
+PRODUCT_CARD_BUTTON_TYPES = frozenset({"SPM", "URL"})
+PRODUCT_CARD_BUTTONS = 1
 
 # LIMITED_TIME_OFFER: MARKETING only, no footer, image or video header.
 LTO_TEXT_MAX_LENGTH = 16
@@ -101,6 +122,38 @@ LTO_BODY_MAX_LENGTH = 600
 LTO_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO"})
 
 MARKETING_ONLY_COMPONENTS = frozenset({"LIMITED_TIME_OFFER"})
+MARKETING_ONLY_BUTTONS = PRODUCT_BUTTON_TYPES
+MARKETING_ONLY_HEADER_FORMATS = frozenset({PRODUCT_HEADER_FORMAT})
+
+# Time-to-live (``message_send_ttl_seconds``): how long Meta retries delivering a template
+# message. Customisable per category, in whole seconds; -1 means 30 days for authentication
+# and utility templates. Marketing TTL applies through the Marketing Messages API.
+MESSAGE_SEND_TTL_SECONDS = {
+    TemplateCategory.AUTHENTICATION: (30, 900),
+    TemplateCategory.UTILITY: (30, 43_200),
+    TemplateCategory.MARKETING: (43_200, 2_592_000),
+}
+MESSAGE_SEND_TTL_THIRTY_DAYS = -1
+MESSAGE_SEND_TTL_THIRTY_DAYS_CATEGORIES = frozenset(
+    {TemplateCategory.AUTHENTICATION, TemplateCategory.UTILITY}
+)
+
+
+def message_send_ttl_problem(category: str, ttl: object) -> str | None:
+    """Why ``ttl`` is not a valid ``message_send_ttl_seconds`` for ``category``, or None."""
+    if category not in MESSAGE_SEND_TTL_SECONDS:
+        return None
+    low, high = MESSAGE_SEND_TTL_SECONDS[TemplateCategory(category)]
+    allowed = f"a whole number of seconds from {low} to {high}"
+    if category in MESSAGE_SEND_TTL_THIRTY_DAYS_CATEGORIES:
+        allowed += f", or {MESSAGE_SEND_TTL_THIRTY_DAYS} for 30 days"
+    if isinstance(ttl, bool) or not isinstance(ttl, int):
+        return f"message_send_ttl_seconds is {allowed}."
+    if low <= ttl <= high or (
+        ttl == MESSAGE_SEND_TTL_THIRTY_DAYS and category in MESSAGE_SEND_TTL_THIRTY_DAYS_CATEGORIES
+    ):
+        return None
+    return f"message_send_ttl_seconds of a {category} template is {allowed}; {ttl} is not."
 
 
 @dataclass(frozen=True)

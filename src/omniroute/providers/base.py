@@ -59,6 +59,8 @@ class TemplateDefinition:
     language: str
     category: str
     components: list[dict[str, Any]]
+    message_send_ttl_seconds: int | None = None
+    """Meta's time-to-live; None keeps the provider's default."""
 
 
 @dataclass(frozen=True)

@@ -132,13 +132,15 @@ class _Linter:
                 self.error(
                     "component_repeated", kind.lower(), f"A template has at most one {kind} component."
                 )
-        for kind in sorted(rules.MARKETING_ONLY_COMPONENTS & by_type.keys()):
-            if category != TemplateCategory.MARKETING:
+        if category != TemplateCategory.MARKETING:
+            for where, feature in _marketing_only_features(by_type):
                 self.error(
                     "component_requires_marketing",
-                    kind.lower(),
-                    f"WhatsApp allows {kind} only in MARKETING templates: change the category to MARKETING.",
+                    where,
+                    f"WhatsApp allows {feature} only in MARKETING templates: change the category to MARKETING.",
                 )
+        if "message_send_ttl_seconds" in template:
+            self.time_to_live(category, template["message_send_ttl_seconds"])
         if category == TemplateCategory.AUTHENTICATION:
             self.authentication(by_type)
             return
@@ -177,6 +179,11 @@ class _Linter:
                 "The category must be MARKETING, UTILITY or AUTHENTICATION.",
             )
 
+    def time_to_live(self, category: str, ttl: Any) -> None:
+        problem = rules.message_send_ttl_problem(category, ttl)
+        if problem is not None:
+            self.error("message_send_ttl_invalid", "message_send_ttl_seconds", problem)
+
     # MARKETING and UTILITY templates.
 
     def content(self, by_type: dict[str, list[dict[str, Any]]]) -> None:
@@ -193,8 +200,10 @@ class _Linter:
         for footer in by_type.get("FOOTER", [])[:1]:
             self.footer(footer, offer)
         buttons = by_type.get("BUTTONS", [])[:1]
+        kinds: list[str] = []
         for component in buttons:
-            self.buttons(component, "buttons", rules.BUTTON_TYPES, rules.BUTTONS_MAX)
+            kinds = self.buttons(component, "buttons", rules.BUTTON_TYPES, rules.BUTTONS_MAX)
+        self.commerce(by_type.get("HEADER", [])[:1], kinds)
         if carousel:
             self.carousel(carousel[0], by_type)
         if offer:
@@ -380,6 +389,9 @@ class _Linter:
             ("URL", rules.URL_BUTTONS_MAX, "website (URL)"),
             ("PHONE_NUMBER", rules.PHONE_BUTTONS_MAX, "phone number"),
             ("COPY_CODE", rules.COPY_CODE_BUTTONS_MAX, "copy-code"),
+            ("CATALOG", rules.PRODUCT_BUTTONS_MAX, "catalog"),
+            ("MPM", rules.PRODUCT_BUTTONS_MAX, "multi-product (MPM)"),
+            ("SPM", rules.PRODUCT_BUTTONS_MAX, "single-product (SPM)"),
         ):
             if kinds.count(kind) > most_of_kind:
                 self.error(
@@ -427,6 +439,29 @@ class _Linter:
                     where,
                     f"Offer codes are at most {rules.COPY_CODE_EXAMPLE_MAX_LENGTH} characters.",
                 )
+
+    def commerce(self, headers: list[dict[str, Any]], kinds: list[str]) -> None:
+        """Catalog, multi-product and single-product templates: the header each button needs."""
+        header_format = _upper(headers[0].get("format", "TEXT")) if headers else ""
+        if (header_format == rules.PRODUCT_HEADER_FORMAT) != ("SPM" in kinds):
+            self.error(
+                "product_header_spm_mismatch",
+                "header" if headers else "buttons",
+                "A single-product template pairs a PRODUCT header with one SPM (View) button: add the "
+                "missing one, or remove the other.",
+            )
+        if "MPM" in kinds and header_format != "TEXT":
+            self.error(
+                "mpm_header_missing",
+                "header",
+                "A multi-product (MPM) template needs a TEXT header above the product list.",
+            )
+        if "CATALOG" in kinds and headers:
+            self.error(
+                "catalog_header_not_allowed",
+                "header",
+                "A catalog template shows a product thumbnail as its header: remove the HEADER.",
+            )
 
     def url_button(self, button: dict[str, Any], where: str) -> None:
         url = _text(button.get("url")).strip()
@@ -488,16 +523,36 @@ class _Linter:
         if headers:
             self.header(headers[0], f"{where}.header", rules.CAROUSEL_CARD_HEADER_FORMATS)
         else:
-            self.error("carousel_card_header", where, "Every carousel card needs an IMAGE or VIDEO header.")
+            self.error(
+                "carousel_card_header",
+                where,
+                "Every carousel card needs an IMAGE or VIDEO header (a PRODUCT header for product cards).",
+            )
+        product = header_format == rules.PRODUCT_HEADER_FORMAT
         bodies = by_type.get("BODY", [])
-        if bodies:
+        if bodies and not product:
             self.body(bodies[0], f"{where}.body", rules.CAROUSEL_CARD_BODY_MAX_LENGTH)
+        allowed = rules.CAROUSEL_CARD_BUTTON_TYPES | (rules.PRODUCT_CARD_BUTTON_TYPES if product else set())
         kinds: list[str] = []
         for buttons in by_type.get("BUTTONS", [])[:1]:
-            kinds = self.buttons(
-                buttons, f"{where}.buttons", rules.CAROUSEL_CARD_BUTTON_TYPES, rules.CAROUSEL_CARD_BUTTONS_MAX
-            )
+            kinds = self.buttons(buttons, f"{where}.buttons", allowed, rules.CAROUSEL_CARD_BUTTONS_MAX)
+        if product:
+            self.product_card(where, bool(bodies), kinds)
         return header_format, bool(bodies), tuple(kinds)
+
+    def product_card(self, where: str, has_body: bool, kinds: list[str]) -> None:
+        if has_body:
+            self.error(
+                "product_card_invalid",
+                f"{where}.body",
+                "A product card takes its title and price from your catalog: remove the card body.",
+            )
+        if len(kinds) != rules.PRODUCT_CARD_BUTTONS or kinds[0] not in rules.PRODUCT_CARD_BUTTON_TYPES:
+            self.error(
+                "product_card_invalid",
+                f"{where}.buttons",
+                "A product card has a single button: SPM (View, opens the product) or URL.",
+            )
 
     def limited_time_offer(self, component: dict[str, Any], buttons: list[dict[str, Any]]) -> None:
         offer = component.get("limited_time_offer")
@@ -682,6 +737,21 @@ class _Linter:
                 where,
                 "Zero-tap buttons need zero_tap_terms_accepted: true (you accept WhatsApp's zero-tap terms).",
             )
+
+
+def _marketing_only_features(by_type: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str]]:
+    """What only a MARKETING template may hold, by component: limited-time offers, catalog,
+    multi- and single-product buttons, PRODUCT headers (also on carousel cards)."""
+    found = [(kind.lower(), kind) for kind in sorted(rules.MARKETING_ONLY_COMPONENTS & by_type.keys())]
+    headers = by_type.get("HEADER", [])
+    for card in (c for carousel in by_type.get("CAROUSEL", []) for c in _dicts(carousel.get("cards"))):
+        headers = headers + _by_type(_dicts(card.get("components"))).get("HEADER", [])
+    if any(_upper(h.get("format")) in rules.MARKETING_ONLY_HEADER_FORMATS for h in headers):
+        found.append(("header", "PRODUCT headers"))
+    buttons = {_upper(b.get("type")) for c in by_type.get("BUTTONS", []) for b in _dicts(c.get("buttons"))}
+    for kind in sorted(rules.MARKETING_ONLY_BUTTONS & buttons):
+        found.append(("buttons", f"{kind} buttons"))
+    return found
 
 
 def _customer_texts(components: list[dict[str, Any]], where: str = "") -> Iterator[tuple[str, str]]:

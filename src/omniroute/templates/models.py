@@ -40,6 +40,8 @@ class Template(TenantScoped, Timestamped, Base):
     edits: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
     """When the template was edited while APPROVED (RFC 3339), for Meta's edit limits."""
     components: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    message_send_ttl_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Meta's time-to-live for the template's messages (None: Meta's default)."""
     variables: Mapped[dict[str, Any]] = mapped_column(JSONType)
     """Expected parameters per component, derived from ``components`` at submission."""
     provider_template_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -29,6 +29,13 @@ class TemplateCreate(BaseModel):
     category: TemplateCategory
     components: list[TemplateComponent] = Field(min_length=1)
     parameter_format: Literal["POSITIONAL", "NAMED"] | None = None
+    message_send_ttl_seconds: int | None = Field(
+        default=None,
+        strict=True,
+        description="Meta's time-to-live: how long delivery is retried, in seconds (authentication "
+        "30-900, utility 30-43200, marketing 43200-2592000; -1 is 30 days for authentication and "
+        "utility). Checked by lint.",
+    )
 
     @field_validator("category", "parameter_format", mode="before")
     @classmethod
@@ -45,6 +52,8 @@ class TemplateCreate(BaseModel):
         }
         if self.parameter_format is not None:
             definition["parameter_format"] = self.parameter_format
+        if self.message_send_ttl_seconds is not None:
+            definition["message_send_ttl_seconds"] = self.message_send_ttl_seconds
         return definition
 
     def component_dicts(self) -> list[dict[str, Any]]:
@@ -133,6 +142,9 @@ class TemplateOut(BaseModel):
         description="A re-categorisation Meta announced and has not made yet."
     )
     components: list[dict[str, Any]]
+    message_send_ttl_seconds: int | None = Field(
+        default=None, description="Meta's time-to-live for this template's messages, when set."
+    )
     variables: dict[str, Any]
     status_history: list[StatusChangeOut] | None = None
     created_at: datetime

@@ -137,6 +137,7 @@ async def create(
         )
     components = body.component_dicts()
     template = _new_template(channel, body.name, body.language, body.category, components, auth.now())
+    template.message_send_ttl_seconds = body.message_send_ttl_seconds
     session.add(template)
     await session.flush()
     record_status(session, template, TemplateStatus.PENDING, auth.now())
@@ -315,6 +316,7 @@ def to_out(template: Template, status_history: list[StatusChangeOut] | None = No
         category_history=category_history,
         pending_category_change=next((c for c in category_history if c.completed_at is None), None),
         components=template.components,
+        message_send_ttl_seconds=template.message_send_ttl_seconds,
         variables=template.variables,
         status_history=status_history,
         created_at=template.created_at,

@@ -38,7 +38,13 @@ async def _submit(ctx: JobContext, template_id: str, call: Submission, *, edit: 
     template, channel, workspace = loaded
     if template.status != TemplateStatus.PENDING or (template.provider_template_id is not None) != edit:
         return
-    definition = TemplateDefinition(template.name, template.language, template.category, template.components)
+    definition = TemplateDefinition(
+        template.name,
+        template.language,
+        template.category,
+        template.components,
+        template.message_send_ttl_seconds,
+    )
     try:
         submitted = await call(ctx.services.providers.whatsapp(channel), template, definition)
     except ProviderTransientError as exc:

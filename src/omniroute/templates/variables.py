@@ -4,7 +4,13 @@ component shape after checking them against the approved definition."""
 from typing import Any
 
 from omniroute.core.errors import InvalidRequestError
-from omniroute.policy.templates import NAMED_VARIABLE, POSITIONAL_VARIABLE, VARIABLE_TOKEN
+from omniroute.policy.templates import (
+    NAMED_VARIABLE,
+    PARAMETER_MAX_CONSECUTIVE_SPACES,
+    PARAMETER_TEXT_FORBIDDEN,
+    POSITIONAL_VARIABLE,
+    VARIABLE_TOKEN,
+)
 
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
 PARAMETERISED_BUTTONS = ("URL", "COPY_CODE", "OTP")
@@ -58,22 +64,41 @@ def is_named(name: str) -> bool:
     return bool(NAMED_VARIABLE.match(name))
 
 
-def _mismatch(component: str, expected: Any, got: Any, why: str) -> InvalidRequestError:
+def _mismatch(
+    component: str, expected: Any, got: Any, why: str, *, param: str | None = None
+) -> InvalidRequestError:
     return InvalidRequestError(
         "template_parameters_mismatch",
         f"The template's {component} {why}. Send exactly the parameters the approved template "
         "defines (see the template's `variables`).",
-        param=f"template.parameters.{component}",
+        param=param or f"template.parameters.{component}",
         details={"component": component, "expected": expected, "got": got},
     )
+
+
+def _single_line(component: str, expected: Any, text: str, param: str) -> str:
+    """A text parameter as Meta accepts it: no newline, tab or run of spaces (error 132018)."""
+    if PARAMETER_TEXT_FORBIDDEN.search(text):
+        raise _mismatch(
+            component,
+            expected,
+            text,
+            f"parameter {param} cannot contain a newline, a tab or more than "
+            f"{PARAMETER_MAX_CONSECUTIVE_SPACES} consecutive spaces (WhatsApp refuses it)",
+            param=param,
+        )
+    return text
 
 
 RICH_PARAMETERS = {"currency": ("fallback_value", "code", "amount_1000"), "date_time": ("fallback_value",)}
 """Parameter kinds beside text, in Meta's shape, with the fields each requires."""
 
 
-def _parameter(component: str, expected: Any, name: str, value: Any) -> tuple[dict[str, Any], str]:
-    """One parameter in Meta's shape, and the text the customer will read for it."""
+def _parameter(
+    component: str, expected: Any, name: str, value: Any, param: str
+) -> tuple[dict[str, Any], str]:
+    """One parameter in Meta's shape, and the text the customer will read for it; ``param``
+    names it in errors (``template.parameters.body[1]``)."""
     if isinstance(value, dict):
         kind = str(value.get("type"))
         required = RICH_PARAMETERS.get(kind)
@@ -92,10 +117,11 @@ def _parameter(component: str, expected: Any, name: str, value: Any) -> tuple[di
             raise _mismatch(
                 component, expected, value, f"parameter {name!r} needs a non-empty fallback_value"
             )
-        return {"type": kind, kind: inner}, fallback
+        return {"type": kind, kind: inner}, _single_line(component, expected, fallback, param)
     if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value) == "":
         raise _mismatch(component, expected, value, f"parameter {name!r} must be non-empty text")
-    return {"type": "text", "text": str(value)}, str(value)
+    text = _single_line(component, expected, str(value), param)
+    return {"type": "text", "text": text}, text
 
 
 def _text_values(
@@ -117,8 +143,9 @@ def _text_values(
             raise _mismatch(component, len(expected), len(given), f"takes {len(expected)} parameter(s)")
         values = list(zip(expected, given, strict=True))
     checked = []
-    for name, value in values:
-        parameter, text = _parameter(component, expected, name, value)
+    for position, (name, value) in enumerate(values):
+        param = f"template.parameters.{component}" + (f".{name}" if named else f"[{position}]")
+        parameter, text = _parameter(component, expected, name, value, param)
         if named:
             parameter["parameter_name"] = name
         checked.append((name, parameter, text))
@@ -177,9 +204,10 @@ def build_send_components(
             len(given_buttons) if isinstance(given_buttons, list) else given_buttons,
             f"takes {len(expected_buttons)} button parameter(s), one per URL or code button",
         )
-    for spec, value in zip(expected_buttons, given_buttons, strict=True):
+    for position, (spec, value) in enumerate(zip(expected_buttons, given_buttons, strict=True)):
         if not isinstance(value, str) or not value:
             raise _mismatch("buttons", expected_buttons, value, "parameters must be non-empty text")
+        _single_line("buttons", expected_buttons, value, f"template.parameters.buttons[{position}]")
         if spec["type"] == "COPY_CODE":
             parameter = {"type": "coupon_code", "coupon_code": value}
             sub_type = "copy_code"

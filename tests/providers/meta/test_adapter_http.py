@@ -3,6 +3,7 @@ connection is retried, a request that got no answer is an unknown outcome, and e
 message kind is accepted by ``POST /v1/messages``."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -120,8 +121,8 @@ CARD = {"name": {"formatted_name": "Ada Obi"}, "phones": [{"phone": "+2348012345
         {"document": {"link": "https://x.test/i.pdf", "caption": "Invoice", "filename": "invoice.pdf"}},
         {"contacts": [CARD]},
         {"location": {"latitude": 6.43, "longitude": 3.42}},
-        {"reaction": {"message_id": "wamid.X", "emoji": "👍"}},
-        {"text": {"body": "Yes"}, "reply_to": "wamid.X"},
+        {"reaction": {"message_id": "INBOUND", "emoji": "👍"}},
+        {"text": {"body": "Yes"}, "reply_to": "INBOUND"},
         {
             "interactive": {
                 "type": "button",
@@ -132,8 +133,10 @@ CARD = {"name": {"formatted_name": "Ada Obi"}, "phones": [{"phone": "+2348012345
     ],
 )
 async def test_every_kind_can_be_sent(tenant: Tenant, content: dict[str, Any]) -> None:
-    await tenant.inbound()
-    response = await tenant.send(**content)
+    """A reply or a reaction quotes the customer's message ("INBOUND")."""
+    inbound = (await tenant.inbound()).json()["message"]
+    quoted = json.loads(json.dumps(content).replace('"INBOUND"', json.dumps(inbound["provider_message_id"])))
+    response = await tenant.send(**quoted)
     assert response.status_code == 202, response.text
     kind = next(k for k in content if k != "reply_to")
     assert response.json()["type"] == kind
@@ -146,8 +149,8 @@ async def test_every_kind_can_be_sent(tenant: Tenant, content: dict[str, Any]) -
         ({"sticker": {"media_id": "1", "caption": "no"}}, "sticker.caption"),
         ({"audio": {"media_id": "1", "caption": "no"}}, "audio.caption"),
         ({"image": {"media_id": "1", "filename": "a.jpg"}}, "image.filename"),
-        ({"contacts": [{"phones": []}]}, "contacts.0.name"),
-        ({"contacts": [{"name": {"first_name": "Ada"}}]}, "contacts.0.name.formatted_name"),
+        ({"contacts": [{"phones": []}]}, "contacts[0].name"),
+        ({"contacts": [{"name": {"first_name": "Ada"}}]}, "contacts[0].name.formatted_name"),
         ({"text": {"body": "x"}, "reply_to": ""}, "reply_to"),
     ],
 )

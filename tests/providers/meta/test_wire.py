@@ -254,6 +254,12 @@ def test_template_submission_body() -> None:
     }
 
 
+def test_a_template_time_to_live_is_submitted_when_set() -> None:
+    components = [{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Ada"]]}}]
+    definition = TemplateDefinition("hello", "en", "UTILITY", components, message_send_ttl_seconds=600)
+    assert wire.template_payload(definition)["message_send_ttl_seconds"] == 600
+
+
 def test_urls_use_the_configured_base_and_version() -> None:
     config = MetaConfig(
         phone_number_id="106540352242922",

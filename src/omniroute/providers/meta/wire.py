@@ -122,12 +122,15 @@ def mark_read_payload(provider_message_id: str) -> dict[str, Any]:
 
 
 def template_payload(template: TemplateDefinition) -> dict[str, Any]:
-    return {
+    payload: dict[str, Any] = {
         "name": template.name,
         "language": template.language,
         "category": template.category,
         "components": template.components,
     }
+    if template.message_send_ttl_seconds is not None:
+        payload["message_send_ttl_seconds"] = template.message_send_ttl_seconds
+    return payload
 
 
 def send_receipt(body: Any) -> SendReceipt:
