@@ -62,6 +62,9 @@ class TransactionalRoute(APIRoute):
                 except StarletteHTTPException:
                     await session.rollback()
                     raise  # rendered by the app's handler (e.g. an unreadable body), never a 500
+                except IntegrityError as exc:  # a flush inside the endpoint lost a race
+                    await session.rollback()
+                    return await _resolve_race(request, getattr(request.state, "idempotency", None), exc)
                 except ClientDisconnect:
                     # The caller hung up before its body arrived (a webhook sender timing
                     # out or shutting down): nothing was done and nobody reads the answer.
