@@ -1,4 +1,5 @@
 import asyncio
+import re
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -26,6 +27,7 @@ SANDBOX_ADDRESSES = {
     ChannelType.EMAIL: "sandbox@omniroute.test",
     ChannelType.WEB: "sandbox-widget",
 }
+ALPHANUMERIC_SENDER_ID = re.compile(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,11}")
 SANDBOX_THROUGHPUT = {ChannelType.WHATSAPP: DEFAULT_THROUGHPUT_PER_SECOND}
 OTHER_THROUGHPUT = 10
 
@@ -119,8 +121,7 @@ async def create(
         raise InvalidRequestError(
             "parameter_missing", "'address' is required for this provider.", param="address"
         )
-    if body.type in (ChannelType.WHATSAPP, ChannelType.SMS) and address.lstrip("+").isdigit():
-        address = to_e164(address, param="address")
+    address = channel_address(body.type, address)
     channel = new_channel(
         auth.workspace_id,
         auth.mode,
@@ -133,6 +134,16 @@ async def create(
     session.add(channel)
     await session.flush()
     return channel
+
+
+def channel_address(channel_type: ChannelType, raw: str) -> str:
+    """A WhatsApp number is a phone number (stored in E.164); an SMS sender is one too, or
+    an alphanumeric sender id (1-11 letters and digits, at least one letter)."""
+    if channel_type == ChannelType.SMS and ALPHANUMERIC_SENDER_ID.fullmatch(raw):
+        return raw
+    if channel_type in (ChannelType.WHATSAPP, ChannelType.SMS):
+        return to_e164(raw, param="address", code="invalid_address")
+    return raw
 
 
 def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegistry) -> Channel:
