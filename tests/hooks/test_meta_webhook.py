@@ -203,6 +203,7 @@ async def test_a_message_from_an_unparseable_sender_is_recorded_and_skipped(
     payload = p.inbound_payload("text", {"body": "Hello"}, wamid="wamid.NOPHONE", **{"from": "not a phone"})
     assert (await meta.deliver(payload)).status_code == 200
     [row] = await all_processed(db, meta.id, 1)
+    assert row.error is None
     assert await inbound_messages(meta) == []
     conversations = (await meta.client.get("/v1/conversations", params={"channel_id": meta.id})).json()
     assert conversations["data"] == []
