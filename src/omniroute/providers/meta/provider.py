@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from omniroute.core.db import Database
+from omniroute.core.text import storable
 from omniroute.messages.models import Message
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.base import (
@@ -66,8 +67,8 @@ class MetaWhatsApp(WhatsAppProvider):
         except httpx.TransportError as exc:
             raise wire.error_from_transport(exc) from exc
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = storable(response.json())  # Meta's text goes into our rows
+        except (ValueError, RecursionError) as exc:
             if response.is_success:
                 raise ProviderOutcomeUnknown(
                     f"Meta answered HTTP {response.status_code} with a body that is not JSON."
