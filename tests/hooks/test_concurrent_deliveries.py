@@ -10,17 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from omniroute.config import Settings
 from omniroute.core.db import Database
 from omniroute.hooks.models import ProviderWebhook
 from tests.providers.meta import payloads as p
 from tests.providers.meta.live import MetaChannel, sign
 
-
-@pytest.fixture(autouse=True)
-def _postgres_only(settings: Settings) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("concurrent writers race only on PostgreSQL; SQLite serialises them")
+pytestmark = pytest.mark.usefixtures("concurrent_writers")
 
 
 async def test_the_same_signed_webhook_delivered_50_times_at_once_is_stored_once(

@@ -9,7 +9,6 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from omniroute.config import Settings
 from omniroute.contacts.models import Contact
 from omniroute.conversations.models import Conversation
 from omniroute.core.db import Database
@@ -18,10 +17,7 @@ from tests.conftest import Tenant
 NEW_RECIPIENT = "+2348031234567"
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only(settings: Settings) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("concurrent writers race only on PostgreSQL; SQLite serialises them")
+pytestmark = pytest.mark.usefixtures("concurrent_writers")
 
 
 async def test_30_concurrent_first_sends_to_a_new_recipient_create_one_contact_and_one_conversation(

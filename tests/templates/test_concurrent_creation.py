@@ -7,14 +7,9 @@ from collections import Counter
 
 import pytest
 
-from omniroute.config import Settings
 from tests.conftest import Tenant
 
-
-@pytest.fixture(autouse=True)
-def _postgres_only(settings: Settings) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("concurrent writers race only on PostgreSQL; SQLite serialises them")
+pytestmark = pytest.mark.usefixtures("concurrent_writers")
 
 
 async def test_concurrent_creates_of_one_template_make_one_and_refuse_the_rest(tenant: Tenant) -> None:
