@@ -121,6 +121,19 @@ async def test_unstorable_text_anywhere_is_a_422_naming_the_field(tenant: Tenant
     assert any(word in error["message"] for word in ("NUL", "surrogate", "NaN")), error
 
 
+async def test_the_first_field_in_document_order_is_named(tenant: Tenant) -> None:
+    body = {
+        "channel_id": tenant.sms,
+        "to": "+2348012345678",
+        "text": {"body": f"a{NUL}"},
+        "reference": f"b{NUL}",
+    }
+    response = await tenant.test.post(
+        "/v1/messages", content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 422, "parameter_invalid", param="text.body")
+
+
 async def test_refused_text_changes_nothing(tenant: Tenant) -> None:
     await tenant.send(channel_id=tenant.sms, text={"body": f"Hi{NUL}"})
     listed = (await tenant.test.get("/v1/messages")).json()["data"]

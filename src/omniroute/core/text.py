@@ -112,7 +112,7 @@ async def _check_body(request: Request) -> None:
 
 
 def _check_document(document: Any) -> None:
-    """Walk the document without recursion (it may be deeper than Python's stack)."""
+    """Walk the document in order without recursion (it may be deeper than Python's stack)."""
     pending: list[tuple[Location, Any]] = [(("body",), document)]
     while pending:
         location, value = pending.pop()
@@ -125,11 +125,11 @@ def _check_document(document: Any) -> None:
                 location, "is not a number JSON allows (NaN and Infinity are not); send a finite number"
             )
         elif isinstance(value, dict):
-            for key, item in value.items():
+            for key in value:
                 _check(location, key)
-                pending.append(((*location, key), item))
+            pending.extend(((*location, key), item) for key, item in reversed(value.items()))
         elif isinstance(value, list):
-            pending.extend(((*location, index), item) for index, item in enumerate(value))
+            pending.extend(((*location, index), value[index]) for index in reversed(range(len(value))))
 
 
 def _check(location: Location, text: str) -> None:
