@@ -159,6 +159,14 @@ async def serve(app: FastAPI, port: int | None = None) -> tuple[str, Callable[[]
     return f"http://127.0.0.1:{port}", stop
 
 
+@pytest.fixture
+def concurrent_writers(settings: Settings) -> None:
+    """Skips a test of races between concurrent writers unless on PostgreSQL (SQLite
+    serialises writers, so the race cannot happen there)."""
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
+        pytest.skip("concurrent writers race only on PostgreSQL; SQLite serialises them")
+
+
 @pytest.fixture(scope="session")
 async def server(settings: Settings) -> AsyncIterator[str]:
     url, stop = await serve(create_app(settings))

@@ -1,5 +1,7 @@
 """Channels: the ready sandbox channels of test mode, and managing channels."""
 
+import pytest
+
 from tests.conftest import Tenant, assert_error, ts
 
 
@@ -74,6 +76,43 @@ async def test_unsupported_provider_is_refused(tenant: Tenant) -> None:
         "/v1/channels", json={"type": "whatsapp", "name": "x", "provider": "carrier-pigeon"}
     )
     assert_error(response, 422, "provider_unsupported", param="provider")
+
+
+@pytest.mark.parametrize(
+    ("channel_type", "address"),
+    [
+        ("whatsapp", "not a phone"),
+        ("whatsapp", "ACME"),
+        ("sms", "not a phone"),
+        ("sms", "+12"),
+        ("sms", "TWELVECHARS1"),
+    ],
+)
+async def test_a_whatsapp_or_sms_address_that_is_no_phone_number_is_refused(
+    tenant: Tenant, channel_type: str, address: str
+) -> None:
+    response = await tenant.test.post(
+        "/v1/channels", json={"type": channel_type, "name": "Line", "provider": "sandbox", "address": address}
+    )
+    assert_error(response, 422, "invalid_address", param="address")
+
+
+@pytest.mark.parametrize(
+    ("channel_type", "address", "stored"),
+    [
+        ("whatsapp", "0044 20 7946 0958", "+442079460958"),
+        ("sms", "+2348012345678", "+2348012345678"),
+        ("sms", "ACME", "ACME"),
+    ],
+)
+async def test_a_phone_number_is_stored_in_e164_and_sms_may_use_a_sender_id(
+    tenant: Tenant, channel_type: str, address: str, stored: str
+) -> None:
+    response = await tenant.test.post(
+        "/v1/channels", json={"type": channel_type, "name": "Line", "provider": "sandbox", "address": address}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["address"] == stored
 
 
 async def test_disabled_channel_refuses_sends_until_enabled_again(tenant: Tenant) -> None:

@@ -3,6 +3,7 @@ the raw body, durable storage with duplicate detection, and every field applied 
 the response (statuses, inbound kinds, referrals, quality, account notices)."""
 
 import asyncio
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -183,6 +184,33 @@ async def test_a_signed_body_that_is_not_json_is_kept_with_its_error(
     [row] = await all_processed(db, meta.id, 1)
     assert row.error and "unreadable body" in row.error
     assert any(r.levelno == logging.WARNING and row.id in r.getMessage() for r in caplog.records)
+
+
+async def test_text_no_database_can_store_is_cleaned_not_refused(meta: MetaChannel, db: Database) -> None:
+    payload = p.inbound_payload("text", {"body": "Hel\u0000lo \ud83d"}, wamid="wamid.NUL")
+    body = json.dumps(payload).encode()  # ASCII, with \u0000 and a lone surrogate escaped
+    response = await meta.hooks.post(meta.hook_url, content=body, headers={"X-Hub-Signature-256": sign(body)})
+    assert response.status_code == 200
+    [row] = await all_processed(db, meta.id, 1)
+    assert row.body == body and row.error is None
+    [received] = await inbound_messages(meta)
+    assert received["text"] == {"body": "Hello \ufffd"}
+
+
+async def test_a_message_from_an_unparseable_sender_is_recorded_and_skipped(
+    meta: MetaChannel, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = p.inbound_payload("text", {"body": "Hello"}, wamid="wamid.NOPHONE", **{"from": "not a phone"})
+    assert (await meta.deliver(payload)).status_code == 200
+    [row] = await all_processed(db, meta.id, 1)
+    assert row.error is None
+    assert await inbound_messages(meta) == []
+    conversations = (await meta.client.get("/v1/conversations", params={"channel_id": meta.id})).json()
+    assert conversations["data"] == []
+    assert any(
+        r.levelno == logging.WARNING and "wamid.NOPHONE" in r.getMessage() and "not a phone" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 # --- inbound messages -----------------------------------------------------------------

@@ -1,4 +1,5 @@
 import asyncio
+import re
 from contextlib import suppress
 from typing import Any
 
@@ -31,6 +32,7 @@ SANDBOX_ADDRESSES = {
     ChannelType.EMAIL: "sandbox@omniroute.test",
     ChannelType.WEB: "sandbox-widget",
 }
+ALPHANUMERIC_SENDER_ID = re.compile(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,11}")
 SANDBOX_THROUGHPUT = {ChannelType.WHATSAPP: DEFAULT_THROUGHPUT_PER_SECOND}
 OTHER_THROUGHPUT = 10
 
@@ -123,12 +125,8 @@ async def create(
     config = providers.validate_config(body.provider, body.config)
     await providers.require_allowed_urls(body.provider, config, auth.mode)
     address = body.address or (SANDBOX_ADDRESSES[body.type] if body.provider == SANDBOX else None)
-    if (
-        address is not None
-        and body.type in (ChannelType.WHATSAPP, ChannelType.SMS)
-        and address.lstrip("+").isdigit()
-    ):
-        address = to_e164(address, param="address")
+    if address is not None:
+        address = channel_address(body.type, address)
     channel = new_channel(
         auth.workspace_id,
         auth.mode,
@@ -152,6 +150,16 @@ async def create(
     session.add(channel)
     await session.flush()
     return channel
+
+
+def channel_address(channel_type: ChannelType, raw: str) -> str:
+    """A WhatsApp number is a phone number (stored in E.164); an SMS sender is one too, or
+    an alphanumeric sender id (1-11 letters and digits, at least one letter)."""
+    if channel_type == ChannelType.SMS and ALPHANUMERIC_SENDER_ID.fullmatch(raw):
+        return raw
+    if channel_type in (ChannelType.WHATSAPP, ChannelType.SMS):
+        return to_e164(raw, param="address", code="invalid_address")
+    return raw
 
 
 async def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegistry) -> Channel:

@@ -1,30 +1,33 @@
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
+from omniroute.core.upsert import get_or_insert, insert_if_absent
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "SUBSCRIBE"})
 
 
 async def get_or_create(session: AsyncSession, workspace_id: str, mode: Mode, address: str) -> Contact:
-    contact = await find(session, workspace_id, mode, address)
-    if contact is None:
-        contact = Contact(id=new_id("ct"), workspace_id=workspace_id, mode=mode, address=address)
-        session.add(contact)
-        await session.flush()
-    return contact
+    return await get_or_insert(
+        session,
+        _lookup(workspace_id, mode, address),
+        Contact,
+        {"id": new_id("ct"), "workspace_id": workspace_id, "mode": mode, "address": address},
+    )
 
 
 async def find(session: AsyncSession, workspace_id: str, mode: Mode, address: str) -> Contact | None:
-    return await session.scalar(
-        select(Contact).where(
-            Contact.workspace_id == workspace_id, Contact.mode == mode, Contact.address == address
-        )
+    return await session.scalar(_lookup(workspace_id, mode, address))
+
+
+def _lookup(workspace_id: str, mode: Mode, address: str) -> Select[Contact]:
+    return select(Contact).where(
+        Contact.workspace_id == workspace_id, Contact.mode == mode, Contact.address == address
     )
 
 
@@ -35,11 +38,11 @@ async def opt_out_of(session: AsyncSession, contact_id: str, channel_id: str) ->
 async def opt_out(
     session: AsyncSession, contact_id: str, channel_id: str, *, at: datetime, source: str
 ) -> None:
-    if await opt_out_of(session, contact_id, channel_id) is None:
-        session.add(
-            ContactOptOut(contact_id=contact_id, channel_id=channel_id, opted_out_at=at, source=source)
-        )
-        await session.flush()
+    await insert_if_absent(
+        session,
+        ContactOptOut,
+        {"contact_id": contact_id, "channel_id": channel_id, "opted_out_at": at, "source": source},
+    )
 
 
 async def opt_in(session: AsyncSession, contact_id: str, channel_id: str) -> None:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel
@@ -8,6 +8,7 @@ from omniroute.conversations.models import Conversation
 from omniroute.core.errors import InvalidRequestError
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
+from omniroute.core.upsert import get_or_insert
 from omniroute.policy.channels import semantics_of
 from omniroute.policy.window import (
     CUSTOMER_SERVICE_WINDOW,
@@ -19,28 +20,30 @@ from omniroute.policy.window import (
 
 
 async def find(session: AsyncSession, channel_id: str, contact_id: str) -> Conversation | None:
-    return await session.scalar(
-        select(Conversation).where(
-            Conversation.channel_id == channel_id, Conversation.contact_id == contact_id
-        )
+    return await session.scalar(_lookup(channel_id, contact_id))
+
+
+def _lookup(channel_id: str, contact_id: str) -> Select[Conversation]:
+    return select(Conversation).where(
+        Conversation.channel_id == channel_id, Conversation.contact_id == contact_id
     )
 
 
 async def get_or_create(
     session: AsyncSession, workspace_id: str, mode: Mode, channel_id: str, contact_id: str
 ) -> Conversation:
-    conversation = await find(session, channel_id, contact_id)
-    if conversation is None:
-        conversation = Conversation(
-            id=new_id("cv"),
-            workspace_id=workspace_id,
-            mode=mode,
-            channel_id=channel_id,
-            contact_id=contact_id,
-        )
-        session.add(conversation)
-        await session.flush()
-    return conversation
+    return await get_or_insert(
+        session,
+        _lookup(channel_id, contact_id),
+        Conversation,
+        {
+            "id": new_id("cv"),
+            "workspace_id": workspace_id,
+            "mode": mode,
+            "channel_id": channel_id,
+            "contact_id": contact_id,
+        },
+    )
 
 
 def window_of(conversation: Conversation | None, now: datetime) -> Window:

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omniroute.core.errors import APIError, ConflictError, InternalError, InvalidRequestError, NotFoundError
 from omniroute.core.ids import new_id
+from omniroute.core.text import refuse_unstorable_input, unreadable_body
 from omniroute.core.time import clock_now
 from omniroute.idempotency import service as idempotency
 
@@ -48,6 +49,7 @@ class TransactionalRoute(APIRoute):
             async with services.db.sessionmaker() as session:
                 request.state.session = session
                 try:
+                    await refuse_unstorable_input(request, json_body=self.body_field is not None)
                     response = await endpoint_handler(request)
                 except idempotency.IdempotentReplay as replay:
                     return replay.response()
@@ -62,6 +64,9 @@ class TransactionalRoute(APIRoute):
                 except StarletteHTTPException:
                     await session.rollback()
                     raise  # rendered by the app's handler (e.g. an unreadable body), never a 500
+                except IntegrityError as exc:  # a flush inside the endpoint lost a race
+                    await session.rollback()
+                    return await _resolve_race(request, getattr(request.state, "idempotency", None), exc)
                 except ClientDisconnect:
                     # The caller hung up before its body arrived (a webhook sender timing
                     # out or shutting down): nothing was done and nobody reads the answer.
@@ -234,9 +239,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "route_not_found", f"No route {request.method} {request.url.path}."
             )
         elif exc.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8)
-            error = InvalidRequestError(
-                "invalid_json", "The request body is not valid JSON: it could not be decoded as UTF-8 JSON."
-            )
+            error = unreadable_body(exc.__cause__)
         elif exc.status_code == 405:
             error = InvalidRequestError(
                 "method_not_allowed",

@@ -5,7 +5,7 @@ import phonenumbers
 from omniroute.core.errors import InvalidRequestError
 
 
-def to_e164(raw: str, *, param: str = "to") -> str:
+def to_e164(raw: str, *, param: str = "to", code: str = "invalid_recipient") -> str:
     """Parse a number written in any common form; it must carry its country code."""
     text = raw.strip()
     if text.startswith("00"):
@@ -15,9 +15,9 @@ def to_e164(raw: str, *, param: str = "to") -> str:
     try:
         parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as exc:
-        raise _invalid(raw, param) from exc
+        raise _invalid(raw, param, code) from exc
     if not phonenumbers.is_possible_number(parsed):
-        raise _invalid(raw, param)
+        raise _invalid(raw, param, code)
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -30,9 +30,9 @@ def region_of(e164: str) -> str | None:
     return str(region) if region and region != "ZZ" else None
 
 
-def _invalid(raw: str, param: str) -> InvalidRequestError:
+def _invalid(raw: str, param: str, code: str) -> InvalidRequestError:
     return InvalidRequestError(
-        "invalid_recipient",
+        code,
         f"'{raw}' is not a phone number we can parse. Give it in international form with the "
         "country code, e.g. +2348012345678.",
         param=param,

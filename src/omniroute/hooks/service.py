@@ -9,6 +9,7 @@ from omniroute.core.errors import AuthenticationError, PermissionDeniedError, no
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
 from omniroute.core.time import utcnow
+from omniroute.core.upsert import insert_if_absent
 from omniroute.hooks.models import ProviderWebhook
 from omniroute.jobs.queue import PRIORITY_HIGH, enqueue
 
@@ -57,32 +58,28 @@ def verify_signature(channel: Channel, body: bytes, header: str | None) -> None:
 
 async def receive(session: AsyncSession, channel: Channel, body: bytes) -> bool:
     """Store the delivery and queue its processing. False if it is a duplicate."""
-    content_hash = hashlib.sha256(body).hexdigest()
-    duplicate = await session.scalar(
-        select(ProviderWebhook.id).where(
-            ProviderWebhook.channel_id == channel.id, ProviderWebhook.content_hash == content_hash
-        )
-    )
-    if duplicate is not None:
-        return False
-    webhook = ProviderWebhook(
-        id=new_id("whk"),
-        workspace_id=channel.workspace_id,
-        mode=channel.mode,
-        channel_id=channel.id,
-        provider=channel.provider,
-        body=body,
-        content_hash=content_hash,
-        received_at=utcnow(),
-    )
-    session.add(webhook)
-    enqueue(
+    webhook_id = new_id("whk")
+    stored = await insert_if_absent(
         session,
-        PROCESS_JOB,
-        {"webhook_id": webhook.id},
-        priority=PRIORITY_HIGH,
-        workspace_id=channel.workspace_id,
-        mode=Mode(channel.mode),
+        ProviderWebhook,
+        {
+            "id": webhook_id,
+            "workspace_id": channel.workspace_id,
+            "mode": channel.mode,
+            "channel_id": channel.id,
+            "provider": channel.provider,
+            "body": body,
+            "content_hash": hashlib.sha256(body).hexdigest(),
+            "received_at": utcnow(),
+        },
     )
-    await session.flush()
-    return True
+    if stored:
+        enqueue(
+            session,
+            PROCESS_JOB,
+            {"webhook_id": webhook_id},
+            priority=PRIORITY_HIGH,
+            workspace_id=channel.workspace_id,
+            mode=Mode(channel.mode),
+        )
+    return stored

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel
+from omniroute.core.text import storable
 from omniroute.core.time import utcnow
 from omniroute.hooks.models import ProviderWebhook
 from omniroute.hooks.service import PROCESS_JOB
@@ -27,10 +28,10 @@ async def process(ctx: JobContext, payload: dict[str, Any]) -> None:
         row.processed_at = utcnow()
         channel = await session.get(Channel, row.channel_id)
         try:
-            body = json.loads(row.body)
+            body = storable(json.loads(row.body))
             if not isinstance(body, dict):
                 raise ValueError("the body is not a JSON object")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             row.error = f"unreadable body: {exc}"
             log.warning("webhook %s on %s: %s", row.id, row.channel_id, row.error)
             return

@@ -110,7 +110,8 @@ async def apply_status(session: AsyncSession, channel: Channel, update: StatusUp
 
 async def record_inbound(session: AsyncSession, channel: Channel, event: InboundMessage) -> Message | None:
     """A customer wrote: open or refresh the window from their message's own timestamp,
-    store the message, and honour opt-out keywords. A duplicate delivery changes nothing."""
+    store the message, and honour opt-out keywords. A duplicate delivery, or a WhatsApp or
+    SMS message whose sender is not a phone number, changes nothing (None)."""
     duplicate = await session.scalar(
         select(Message.id).where(
             Message.channel_id == channel.id, Message.provider_message_id == event.provider_message_id
@@ -126,8 +127,14 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
             else event.sender
         )
     except InvalidRequestError:
-        log.warning("inbound message %s from unparseable sender %r", event.provider_message_id, event.sender)
-        sender = event.sender
+        # Nobody could answer a conversation with this sender: the stored webhook keeps it.
+        log.warning(
+            "inbound message %s from unparseable sender %r on %s: skipped",
+            event.provider_message_id,
+            event.sender,
+            channel.id,
+        )
+        return None
     contact = await contacts.get_or_create(session, channel.workspace_id, mode, sender)
     if event.profile_name and not contact.name:
         contact.name = event.profile_name

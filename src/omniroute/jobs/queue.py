@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
+from omniroute.core.upsert import insert_if_absent
 from omniroute.jobs.models import Job
 
 PRIORITY_HIGH = 0
@@ -60,22 +61,22 @@ def recurring_job_id(kind: str) -> str:
 
 
 async def ensure_recurring(session: AsyncSession, kind: str) -> None:
-    """Create the single job row of a recurring task unless it exists (a concurrent
-    creator makes this transaction fail on the primary key: the row exists either way)."""
-    job_id = recurring_job_id(kind)
-    if await session.get(Job, job_id) is None:
-        session.add(
-            Job(
-                id=job_id,
-                kind=kind,
-                payload={},
-                priority=PRIORITY_BULK,
-                run_at=time.time(),
-                attempts=0,
-                max_attempts=1_000_000,
-                dead=False,
-            )
-        )
+    """Create the single job row of a recurring task unless it exists (one per kind,
+    however many workers start at once)."""
+    await insert_if_absent(
+        session,
+        Job,
+        {
+            "id": recurring_job_id(kind),
+            "kind": kind,
+            "payload": {},
+            "priority": PRIORITY_BULK,
+            "run_at": time.time(),
+            "attempts": 0,
+            "max_attempts": 1_000_000,
+            "dead": False,
+        },
+    )
 
 
 async def claim(session: AsyncSession, worker_id: str, limit: int, lease: float) -> list[ClaimedJob]:

@@ -7,8 +7,6 @@ import socket
 import time
 import traceback
 
-from sqlalchemy.exc import IntegrityError
-
 from omniroute.core.ids import new_id
 from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, RetryLater, handler_for, recurring_kinds
@@ -68,12 +66,9 @@ class Worker:
         log.info("worker %s stopped", self.id)
 
     async def _ensure_recurring_jobs(self) -> None:
-        for kind in recurring_kinds():
-            try:
-                async with self.services.db.transaction() as session:
-                    await queue.ensure_recurring(session, kind)
-            except IntegrityError:
-                log.debug("recurring job %s was created by another process", kind)
+        async with self.services.db.transaction() as session:
+            for kind in recurring_kinds():
+                await queue.ensure_recurring(session, kind)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)

@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from omniroute.core.errors import InvalidRequestError
+from omniroute.core.pagination import is_listed, unknown_cursor
 from omniroute.core.tenancy import Mode, Tenant, TenantRef
 from omniroute.core.time import utcnow
 from omniroute.events.models import Event
@@ -81,13 +83,20 @@ async def read(
 ) -> tuple[list[Any], bool]:
     """Newest first across both kinds; the cursor is the last id returned, of either kind
     (ids of both sort by creation time after their prefix)."""
+    lists: list[tuple[Select[Any], InstrumentedAttribute[str], str]] = [
+        (_requests(tenant, where), RequestLogEntry.id, "req_")
+        if kind == "request"
+        else (_events(tenant, where), Event.id, "evt_")
+        for kind in where.kinds
+    ]
+    if starting_after:
+        listed = [
+            await is_listed(session, statement, column, starting_after) for statement, column, _ in lists
+        ]
+        if not any(listed):
+            raise unknown_cursor(starting_after)
     rows: list[Any] = []
-    for kind in where.kinds:
-        statement: Select[Any]
-        if kind == "request":
-            statement, column, prefix = _requests(tenant, where), RequestLogEntry.id, "req_"
-        else:
-            statement, column, prefix = _events(tenant, where), Event.id, "evt_"
+    for statement, column, prefix in lists:
         if starting_after:
             statement = statement.where(column < prefix + _suffix(starting_after))
         found: Sequence[Any] = (

@@ -11,6 +11,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from omniroute.core.metadata import Metadata
 from omniroute.messages.interactive import InteractiveProblem, check_interactive
 from omniroute.messages.models import Priority
 from omniroute.policy.message_format import CAPTION_MAX_LENGTH, INTERACTIVE_TYPES, TEXT_BODY_MAX_LENGTH
@@ -177,7 +178,7 @@ class SendMessage(Strict):
         description="Quote an earlier message of this conversation (our id or the provider's).",
     )
     fallback: Fallback | None = None
-    metadata: dict[str, Any] | None = Field(default=None, description="Echoed in events.")
+    metadata: Metadata | None = None
     reference: str | None = Field(default=None, max_length=200)
     priority: Priority = Priority.NORMAL
 

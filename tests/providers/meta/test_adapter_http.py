@@ -13,7 +13,7 @@ import pytest
 from omniroute.channels.models import ChannelType
 from omniroute.core.db import Database
 from omniroute.providers.base import ChannelRef, OutboundMessage
-from omniroute.providers.errors import ProviderOutcomeUnknown, ProviderTransientError
+from omniroute.providers.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderTransientError
 from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp
 from tests.conftest import CUSTOMER, Tenant, assert_error, eventually
 from tests.providers.meta import payloads as p
@@ -165,3 +165,12 @@ async def test_malformed_kinds_are_refused_naming_the_field(
 async def test_reply_to_cannot_quote_with_a_template(tenant: Tenant) -> None:
     response = await tenant.send(template={"name": "order_update", "language": "en"}, reply_to="wamid.X")
     assert_error(response, 422, "parameter_invalid", param="reply_to")
+
+
+async def test_text_from_the_graph_api_that_no_database_can_store_is_cleaned(db: Database) -> None:
+    error = {"error": {"code": 131026, "error_data": {"details": "Recipient\u0000 unknown"}}}
+    answer = httpx.MockTransport(lambda request: httpx.Response(400, json=error))
+    async with httpx.AsyncClient(transport=answer) as http:
+        with pytest.raises(ProviderRejected) as rejected:
+            await adapter(db, http).send(TEXT)
+    assert rejected.value.message.endswith("Recipient unknown")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from omniroute.config import Settings
 from omniroute.core import targets
 from omniroute.core.db import Database
+from omniroute.core.text import storable
 from omniroute.messages.models import Message
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.base import (
@@ -80,8 +81,8 @@ class MetaWhatsApp(WhatsAppProvider):
                 f"config.graph_base_url refused: {refused}. Nothing was sent.", code="target_forbidden"
             ) from refused
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = storable(response.json())  # Meta's text goes into our rows
+        except (ValueError, RecursionError) as exc:
             if response.is_success:
                 raise ProviderOutcomeUnknown(
                     f"Meta answered HTTP {response.status_code} with a body that is not JSON."

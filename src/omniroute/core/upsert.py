@@ -1,0 +1,38 @@
+"""Create a row unless it exists, without a race.
+
+Looking a row up and inserting it when absent fails under concurrency: two requests
+both find nothing, both insert, and the second hits the unique constraint (a 500 on
+PostgreSQL). ``INSERT … ON CONFLICT DO NOTHING`` makes the second insert wait for the
+first one's commit and then insert nothing; a select afterwards sees the winner's row."""
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.core.db import Base
+
+M = TypeVar("M", bound=Base)
+
+
+async def insert_if_absent(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> bool:
+    """Insert one row unless it would break a unique constraint or the primary key;
+    True if this call inserted it. Column defaults apply as for any insert."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    result = await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def get_or_insert(
+    session: AsyncSession, lookup: Select[M], model: type[M], values: dict[str, Any]
+) -> M:
+    """The row ``lookup`` finds, inserted from ``values`` first if there is none
+    (``values`` must make ``lookup`` find it)."""
+    row = await session.scalar(lookup)
+    if row is None:
+        await insert_if_absent(session, model, values)
+        row = await session.scalar(lookup)
+    if row is None:
+        raise LookupError(f"{model.__tablename__}: the inserted row does not match its lookup")
+    return row
