@@ -12,13 +12,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.db import Base
+from omniroute.workspaces.models import clock_stamped
 
 M = TypeVar("M", bound=Base)
 
 
 async def insert_if_absent(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> bool:
     """Insert one row unless it would break a unique constraint or the primary key;
-    True if this call inserted it. Column defaults apply as for any insert."""
+    True if this call inserted it. A tenant row is stamped from its workspace clock, like
+    rows the ORM inserts; other column defaults apply as for any insert."""
+    values = await clock_stamped(session, model, values)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     result = await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
     return bool(getattr(result, "rowcount", 0) == 1)

@@ -59,6 +59,18 @@ CLOCK_STAMPED = ("created_at", "updated_at")
 """Columns a tenant row gets from its workspace clock when it is inserted without them."""
 
 
+async def clock_stamped(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` for a Core insert of ``model`` with the workspace clock's stamps added,
+    as the flush hook below adds them to ORM inserts (a Core insert bypasses it)."""
+    if not issubclass(model, TenantScoped):
+        return values
+    columns = [column for column in CLOCK_STAMPED if hasattr(model, column) and column not in values]
+    if not columns:
+        return values
+    now = await session.run_sync(_now_of, values["workspace_id"], values["mode"])
+    return {**values, **dict.fromkeys(columns, now)}
+
+
 @event.listens_for(Session, "before_flush")
 def stamp_from_workspace_clock(session: Session, _flush_context: Any, _instances: Any) -> None:
     """Stamp tenant rows from their own workspace's clock, so test-mode data never carries
