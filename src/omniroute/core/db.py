@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import JSON, MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -63,6 +64,45 @@ def create_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database cannot be reached or used
+    for now (down, restarting, a dropped connection, an exhausted pool, SQLite's lock
+    wait running out), as opposed to a bug or a constraint: worth retrying later."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+            return True
+        if isinstance(current, ConnectionError) or _is_asyncpg_unavailable(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+_ASYNCPG_UNAVAILABLE = frozenset(
+    {
+        "ConnectionDoesNotExistError",  # the server closed the connection
+        "ConnectionFailureError",
+        "PostgresConnectionError",
+        "CannotConnectNowError",  # 57P03: starting up or shutting down
+        "AdminShutdownError",  # 57P01: terminated by a shutdown
+        "CrashShutdownError",  # 57P02
+        "TooManyConnectionsError",  # 53300
+    }
+)
+"""asyncpg errors that mean "not now" (matched by name: asyncpg is optional)."""
+
+
+def _is_asyncpg_unavailable(error: BaseException) -> bool:
+    return any(
+        cls.__module__.startswith("asyncpg") and cls.__name__ in _ASYNCPG_UNAVAILABLE
+        for cls in type(error).__mro__
+    )
 
 
 class Database:
