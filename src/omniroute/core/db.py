@@ -1,8 +1,10 @@
 """Database engine, sessions and the declarative base shared by every model."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, MetaData, event
 from sqlalchemy import exc as sa_exc
@@ -103,6 +105,33 @@ def _is_asyncpg_unavailable(error: BaseException) -> bool:
         cls.__module__.startswith("asyncpg") and cls.__name__ in _ASYNCPG_UNAVAILABLE
         for cls in type(error).__mro__
     )
+
+
+T = TypeVar("T")
+
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+
+
+async def when_available(
+    attempt: Callable[[], Awaitable[T]], *, give_up_after: float, stop: asyncio.Event | None = None
+) -> T:
+    """Run ``attempt`` (a whole transaction); while it fails because the database is
+    unavailable, run it again with back-off (0.1 s doubling to 2 s), so that what must be
+    recorded is recorded as soon as the database is back. After ``give_up_after``
+    seconds, or once ``stop`` is set, the last error propagates."""
+    deadline = time.monotonic() + give_up_after
+    delay = RETRY_FIRST_SECONDS
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
+                raise
+            if stop is not None and stop.is_set():
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_SECONDS)
 
 
 class Database:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omniroute.core.db import is_database_unavailable
+from omniroute.core.db import is_database_unavailable, when_available
 from omniroute.core.ids import new_id
 from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, RetryLater, handler_for, recurring_kinds
@@ -23,8 +23,6 @@ BACKOFF_MAX_SECONDS = 3600.0
 OUTAGE_RETRY_SECONDS = 1.0
 """A job whose handler found the database unavailable runs again this soon, without
 using up an attempt: the outage was not the job's fault."""
-RECORD_RETRY_FIRST_SECONDS = 0.1
-RECORD_RETRY_MAX_SECONDS = 2.0
 
 
 def backoff(attempt: int) -> float:
@@ -152,30 +150,19 @@ class Worker:
         back instead of the job staying locked until its lease runs out. Gives up only
         when the lease has run out anyway (the job is then claimable again, and handlers
         are safe to re-run) or the worker is stopping."""
-        lease_ends = time.monotonic() + self.lease
-        delay = RECORD_RETRY_FIRST_SECONDS
-        while True:
-            try:
-                async with self.services.db.transaction() as session:
-                    await action(session)
+
+        async def record() -> None:
+            async with self.services.db.transaction() as session:
+                await action(session)
+
+        try:
+            await when_available(record, give_up_after=self.lease, stop=self._stop)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                log.exception("job %s (%s): could not record its outcome", job.id, job.kind)
                 return
-            except Exception as exc:
-                if not is_database_unavailable(exc):
-                    log.exception("job %s (%s): could not record its outcome", job.id, job.kind)
-                    return
-                if self._stop.is_set() or time.monotonic() + delay > lease_ends:
-                    log.warning(
-                        "job %s (%s): outcome not recorded (database unavailable); it runs again "
-                        "when its lease ends",
-                        job.id,
-                        job.kind,
-                    )
-                    return
-                log.info(
-                    "job %s (%s): database unavailable; recording its outcome again in %.1fs",
-                    job.id,
-                    job.kind,
-                    delay,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECORD_RETRY_MAX_SECONDS)
+            log.warning(
+                "job %s (%s): outcome not recorded (database unavailable); it runs again when its lease ends",
+                job.id,
+                job.kind,
+            )
