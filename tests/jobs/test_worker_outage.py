@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from omniroute.config import Settings
@@ -75,13 +76,18 @@ async def test_an_outcome_that_could_not_be_recorded_is_recorded_once_the_databa
 async def test_a_job_that_failed_because_the_database_was_unavailable_runs_again_soon_at_no_cost(
     worker_db: Database,
 ) -> None:
+    """A dispatch job claimed four times already (each provider throughput refusal is a
+    claim) used to be put back by the handler back-off for its fifth attempt, 2·2⁴ = 32 s,
+    when the database failed under it: the lag seen after a restart."""
     async with worker_db.transaction() as session:
-        job_id = queue.enqueue(session, "test.database_unavailable_once", {"key": "soon"}, max_attempts=1).id
+        job_id = queue.enqueue(session, "test.database_unavailable_once", {"key": "soon"}).id
+        await session.flush()
+        await session.execute(update(Job).where(Job.id == job_id).values(attempts=4))
     waiting = await eventually(
         lambda: job(worker_db, job_id), lambda found: found is None or found.last_error
     )
     if waiting is not None:  # seen between the two runs
-        assert waiting.attempts == 0 and not waiting.dead
+        assert waiting.attempts == 4 and not waiting.dead
         assert waiting.run_at <= time.time() + OUTAGE_RETRY_SECONDS
     await eventually(lambda: job(worker_db, job_id), lambda found: found is None)
     assert runs["soon"] == 2
