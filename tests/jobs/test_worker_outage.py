@@ -1,7 +1,7 @@
 """The worker through a database outage: a job whose outcome cannot be recorded has it
-recorded as soon as the database is back (not left locked until its lease runs out), and
-a job that failed only because the database was unavailable runs again soon without
-using up an attempt."""
+recorded as soon as the database is back (not left locked until its lease runs out), a
+job that failed only because the database was unavailable runs again soon without using
+up an attempt, and no wake-up is lost."""
 
 import asyncio
 import tempfile
@@ -91,3 +91,42 @@ async def test_a_job_that_failed_because_the_database_was_unavailable_runs_again
         assert waiting.run_at <= time.time() + OUTAGE_RETRY_SECONDS
     await eventually(lambda: job(worker_db, job_id), lambda found: found is None)
     assert runs["soon"] == 2
+
+
+@task("test.noted")
+async def noted(ctx: JobContext, payload: dict[str, Any]) -> None:
+    runs[payload["key"]] = runs.get(payload["key"], 0) + 1
+
+
+async def test_a_wake_up_that_comes_while_the_worker_claims_is_not_lost(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A commit that enqueues a job wakes the in-process worker. When that wake-up came
+    while the worker was claiming (and the claim did not see the job yet), it was lost and
+    the job waited for the next poll."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'wake.db'}"
+    await asyncio.to_thread(upgrade, url)
+    services = build_services(Settings(database_url=url))
+    worker = Worker(services, concurrency=4, poll_interval=LEASE, lease=LEASE)
+    original_claim = queue.claim
+    woken_during_claim = asyncio.Event()
+
+    async def claim(session: Any, worker_id: str, limit: int, lease: float) -> list[queue.ClaimedJob]:
+        claimed = await original_claim(session, worker_id, limit, lease)
+        if not claimed and not worker._running and not woken_during_claim.is_set():
+            # A request commits a job meanwhile (here in the claim's own transaction: SQLite
+            # has one writer) and wakes the worker, after the claim's query ran.
+            queue.enqueue(session, "test.noted", {"key": "woken"})
+            worker.wake()
+            woken_during_claim.set()
+        return claimed
+
+    monkeypatch.setattr(queue, "claim", claim)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await eventually(lambda: asyncio.sleep(0, runs.get("woken")), bool, timeout=LEASE / 3)
+    finally:
+        stop.set()
+        await running
+        await services.close()
