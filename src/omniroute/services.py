@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from omniroute.config import Settings
 from omniroute.core.db import Database
+from omniroute.core.outbound import pool_limits
 from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
 
@@ -20,9 +21,7 @@ class Services:
     providers: ProviderRegistry
     request_log: RequestLogWriter
     webhook_http: httpx.AsyncClient = field(
-        default_factory=lambda: httpx.AsyncClient(
-            follow_redirects=False, limits=httpx.Limits(max_connections=100)
-        )
+        default_factory=lambda: httpx.AsyncClient(follow_redirects=False, limits=pool_limits(100))
     )
     """One connection pool for every webhook delivery (timeouts are set per request)."""
     _wake_callbacks: list[object] = field(default_factory=list)

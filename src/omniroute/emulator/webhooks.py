@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from omniroute.core.outbound import pool_limits
 from omniroute.core.time import rfc3339, utcnow
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class WebhookSender:
         self.background = background
         self.time_scale = time_scale
         self.deliveries: list[Delivery] = []
-        self._client = httpx.AsyncClient(timeout=10.0)
+        self._client = httpx.AsyncClient(timeout=10.0, limits=pool_limits(100))
 
     def send(self, change_field: str, value: dict[str, Any]) -> Delivery:
         """Queue one webhook; returns at once."""

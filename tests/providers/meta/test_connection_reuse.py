@@ -15,9 +15,10 @@ import pytest
 
 from omniroute.channels.models import ChannelType
 from omniroute.core.db import Database
+from omniroute.core.outbound import KEEPALIVE_EXPIRY
 from omniroute.providers.base import ChannelRef, OutboundMessage
 from omniroute.providers.errors import ProviderOutcomeUnknown
-from omniroute.providers.meta.provider import KEEPALIVE_EXPIRY, MetaContext, MetaWhatsApp, graph_client
+from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_client
 from tests.conftest import CUSTOMER
 from tests.providers.meta.live import meta_config
 

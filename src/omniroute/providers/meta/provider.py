@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from omniroute.core.db import Database
+from omniroute.core.outbound import pool_limits
 from omniroute.messages.models import Message
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.base import (
@@ -32,11 +33,6 @@ READ_TIMEOUT = 10.0
 bound, decides whether a slow call was sent."""
 POOL_TIMEOUT = 5.0
 MAX_CONNECTIONS = 100
-KEEPALIVE_EXPIRY = 2.0
-"""An idle pooled connection is not reused after this. Servers close idle connections
-too (uvicorn and Node after 5 s, nginx after 75 s); a request sent on a connection the
-server is closing at that moment is lost after it was written, and its outcome is
-unknown. Expiring first means our side never races the server's close."""
 NOT_SENT_RETRIES = 2
 """How many times a request that provably never reached the server (refused connection,
 connection failed before the request was completely written) is sent again at once."""
@@ -47,11 +43,7 @@ def graph_client() -> httpx.AsyncClient:
     """The process's one Graph API client: pooled connections, explicit timeouts."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT, pool=POOL_TIMEOUT),
-        limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_CONNECTIONS // 5,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-        ),
+        limits=pool_limits(MAX_CONNECTIONS, MAX_CONNECTIONS // 5),
         follow_redirects=False,
     )
 
