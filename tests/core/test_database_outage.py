@@ -8,6 +8,7 @@ restart and a crash lose no message and send none twice."""
 import asyncio
 import json
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -17,13 +18,16 @@ from typing import Any
 
 import httpx
 import pytest
+from asyncpg.exceptions import CannotConnectNowError
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from omniroute.app import create_app
 from omniroute.config import Settings
-from omniroute.core.db import Database
+from omniroute.core.db import Database, is_database_unavailable
 from omniroute.emulator.app import create_emulator_app
 from omniroute.emulator.config import EmulatorConfig
 from omniroute.migrations.runner import upgrade_async
@@ -264,3 +268,32 @@ async def test_a_restart_and_a_crash_under_load_lose_nothing_and_send_nothing_tw
 def dispatch_lag(message: dict[str, Any]) -> float:
     history = {change["status"]: datetime.fromisoformat(change["at"]) for change in message["status_history"]}
     return (history["sending"] - history["queued"]).total_seconds()
+
+
+def wrapped(error: Exception) -> Exception:
+    """``error`` as SQLAlchemy raises it: a DBAPIError whose cause is the driver's error."""
+    try:
+        try:
+            raise error
+        except Exception as cause:
+            raise DBAPIError("SELECT 1", {}, cause) from cause
+    except DBAPIError as raised:
+        return raised
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (OperationalError("SELECT 1", {}, ConnectionRefusedError(111, "Connection refused")), True),
+        (OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")), True),
+        (wrapped(CannotConnectNowError("the database system is starting up")), True),
+        (SQLAlchemyTimeoutError("QueuePool limit of size 20 overflow 20 reached"), True),
+        (OperationalError("SELECT x", {}, sqlite3.OperationalError("no such table: x")), False),
+        (IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed")), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_only_errors_that_mean_not_now_count_as_the_database_being_unavailable(
+    error: Exception, unavailable: bool
+) -> None:
+    assert is_database_unavailable(error) is unavailable

@@ -1,6 +1,7 @@
 """Database engine, sessions and the declarative base shared by every model."""
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -78,7 +79,9 @@ def is_database_unavailable(error: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
-        if isinstance(current, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        if isinstance(current, sa_exc.InterfaceError | sa_exc.TimeoutError):
+            return True
+        if isinstance(current, sa_exc.OperationalError) and not _is_sqlite_mistake(current.orig):
             return True
         if isinstance(current, ConnectionError) or _is_asyncpg_unavailable(current):
             return True
@@ -98,6 +101,17 @@ _ASYNCPG_UNAVAILABLE = frozenset(
     }
 )
 """asyncpg errors that mean "not now" (matched by name: asyncpg is optional)."""
+
+_SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open database", "disk i/o error")
+
+
+def _is_sqlite_mistake(error: BaseException | None) -> bool:
+    """SQLite reports a bad statement ("no such table", a syntax error) as an
+    OperationalError too; only its lock and file errors mean "not now"."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    text = str(error).lower()
+    return not any(reason in text for reason in _SQLITE_UNAVAILABLE)
 
 
 def _is_asyncpg_unavailable(error: BaseException) -> bool:
