@@ -198,6 +198,14 @@ def emulator(
     display_phone_number: Annotated[
         str, typer.Option(help="The number shown in webhooks' metadata.")
     ] = "15550001234",
+    webhook_time_scale: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Multiplies Meta's webhook retry schedule (5 s doubling to 1 h, for 7 days); "
+            "0.001 plays it in 10 minutes.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Run a WhatsApp Cloud API emulator (Graph API paths, signed webhooks, Meta's rules)."""
     import uvicorn
@@ -215,6 +223,7 @@ def emulator(
         status_interval=status_interval,
         review_seconds=review_seconds,
         display_phone_number=display_phone_number,
+        webhook_time_scale=webhook_time_scale,
     )
     console.print(
         f"WhatsApp Cloud API emulator on [bold]http://{host}:{port}[/] "

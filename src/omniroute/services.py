@@ -10,11 +10,12 @@ from fastapi import Depends, Request
 from omniroute.config import Settings
 from omniroute.core import secrets, targets
 from omniroute.core.db import Database
+from omniroute.core.outbound import pool_limits
 from omniroute.core.tenancy import Mode
 from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
 
-WEBHOOK_LIMITS = httpx.Limits(max_connections=100)
+WEBHOOK_LIMITS = pool_limits(100)
 
 
 @dataclass

@@ -159,7 +159,7 @@ FAST = EmulatorConfig(
     webhook_url="",
     status_interval=0.05,
     review_seconds=0.1,
-    webhook_retry_delays=(0.05, 0.05, 0.05),
+    webhook_time_scale=0.01,
 )
 
 

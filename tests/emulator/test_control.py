@@ -3,12 +3,15 @@ each webhook's delivery attempts), and reset."""
 
 import hashlib
 import hmac
+import itertools
 import json
+from datetime import datetime
+from typing import Any
 
 from tests.conftest import POSITIONAL_BODY, eventually
 from tests.emulator.conftest import APP_SECRET, CUSTOMER, PHONE_NUMBER_ID, WABA_ID, Emulator, details
 
-from omniroute.emulator.webhooks import signature
+from omniroute.emulator.webhooks import retry_delays, signature
 
 
 async def test_health_names_the_emulated_number(emulator: Emulator) -> None:
@@ -31,19 +34,29 @@ async def test_webhooks_are_listed_with_their_delivery_attempts(emulator: Emulat
     assert delivery["body"]["entry"][0]["id"] == WABA_ID
 
 
-async def test_a_webhook_the_receiver_keeps_refusing_is_given_up_after_the_retries(
+async def test_a_webhook_the_receiver_refuses_is_retried_with_back_off_until_accepted(
     emulator: Emulator,
 ) -> None:
-    emulator.receiver.fail_next = 10
+    emulator.receiver.fail_next = 5  # more than a few quick retries would cover
     await emulator.customer_writes()
 
-    async def attempts() -> list[int]:
-        [delivery] = (await emulator.control.get("/_emulator/webhooks")).json()["data"]
-        return [a["status_code"] for a in delivery["attempts"]]
+    async def delivery() -> dict[str, Any]:
+        [found] = (await emulator.control.get("/_emulator/webhooks")).json()["data"]
+        return dict(found)
 
-    assert await eventually(attempts, lambda codes: len(codes) == 4) == [500, 500, 500, 500]
-    [delivery] = (await emulator.control.get("/_emulator/webhooks")).json()["data"]
-    assert delivery["delivered"] is False
+    delivered = await eventually(delivery, lambda found: found["delivered"], timeout=15)
+    assert [a["status_code"] for a in delivered["attempts"]] == [500, 500, 500, 500, 500, 200]
+    sent_at = [datetime.fromisoformat(a["at"]) for a in delivered["attempts"]]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    assert gaps[-1] > gaps[0]  # less and less often
+
+
+def test_meta_retries_a_webhook_with_back_off_for_up_to_seven_days() -> None:
+    delays = list(retry_delays())
+    assert delays[:4] == [5.0, 10.0, 20.0, 40.0]
+    assert delays == sorted(delays) and max(delays) == 3600.0
+    assert 6.9 * 24 * 3600 < sum(delays) <= 7 * 24 * 3600
+    assert list(retry_delays(0.001)) == [delay * 0.001 for delay in delays]  # time compressed for tests
 
 
 async def test_the_signature_is_hmac_sha256_of_the_raw_body_with_the_app_secret() -> None:

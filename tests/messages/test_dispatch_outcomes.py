@@ -35,6 +35,7 @@ from omniroute.requestlog.writer import RequestLogWriter
 from omniroute.services import Services
 from omniroute.workspaces.models import Workspace
 from tests.conftest import CUSTOMER, Tenant, accept_in
+from tests.database_outage import SimulatedOutage
 
 
 class ScriptedProvider(Provider):
@@ -99,12 +100,43 @@ async def queued(tenant: Tenant, db: Database) -> str:
     return await accept_without_worker(db, tenant, text={"body": "Your order has shipped"})
 
 
-async def test_an_accepted_send_stores_the_provider_id_and_awaits_statuses(harness: Any, queued: str) -> None:
+async def test_an_accepted_send_is_sent_with_the_provider_id_before_any_status_arrives(
+    harness: Any, queued: str
+) -> None:
     run, provider = harness(["wamid.ok"])
     await run.run(queued)
     message = await run.message(queued)
-    assert (message.status, message.provider_message_id, message.attempts) == ("sending", "wamid.ok", 1)
+    # The provider has it: ``sent`` at once, so a status webhook lost or late (an outage on
+    # our side) never leaves an accepted message ``sending``.
+    assert (message.status, message.provider_message_id, message.attempts) == ("sent", "wamid.ok", 1)
     assert provider.sent[0].message_id == queued, "our id travels with the send, for reconciliation"
+
+
+class OutageDuringTheCall(ScriptedProvider):
+    """Accepts the send, and the database goes away while the answer is on its way back."""
+
+    def __init__(self, outage: SimulatedOutage) -> None:
+        super().__init__(["wamid.kept"])
+        self.outage = outage
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        self.outage.for_seconds(0.5)
+        return await super().send(message)
+
+
+async def test_an_acceptance_the_database_could_not_take_is_recorded_once_it_is_back(
+    settings: Settings, queued: str
+) -> None:
+    db = Database(settings.database_url)
+    outage = SimulatedOutage(db)
+    provider = OutageDuringTheCall(outage)
+    run = Harness(db, settings, provider)
+    await run.run(queued)
+    message = await run.message(queued)
+    await db.dispose()
+    assert outage.refused > 0
+    assert (message.status, message.provider_message_id) == ("sent", "wamid.kept")
+    assert message.provider_call_started_at is None and len(provider.sent) == 1
 
 
 async def test_a_timeout_after_the_request_left_is_not_resent(harness: Any, queued: str) -> None:

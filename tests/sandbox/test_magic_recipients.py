@@ -17,7 +17,7 @@ async def test_number_ending_0001_fails_as_undeliverable_with_metas_code(tenant:
     assert failed["error"]["provider_code"] == 131026
     assert failed["error"]["code"] == "undeliverable"
     assert failed["error"]["message"]
-    assert [h["status"] for h in failed["status_history"]] == ["queued", "sending", "failed"]
+    assert [h["status"] for h in failed["status_history"]] == ["queued", "sending", "sent", "failed"]
 
 
 async def test_undeliverable_template_fails_too(tenant: Tenant) -> None:

@@ -1,10 +1,14 @@
 """Database engine, sessions and the declarative base shared by every model."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -63,6 +67,85 @@ def create_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database cannot be reached or used
+    for now (down, restarting, a dropped connection, an exhausted pool, SQLite's lock
+    wait running out), as opposed to a bug or a constraint: worth retrying later."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.InterfaceError | sa_exc.TimeoutError):
+            return True
+        if isinstance(current, sa_exc.OperationalError) and not _is_sqlite_mistake(current.orig):
+            return True
+        if isinstance(current, ConnectionError) or _is_asyncpg_unavailable(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+_ASYNCPG_UNAVAILABLE = frozenset(
+    {
+        "ConnectionDoesNotExistError",  # the server closed the connection
+        "ConnectionFailureError",
+        "PostgresConnectionError",
+        "CannotConnectNowError",  # 57P03: starting up or shutting down
+        "AdminShutdownError",  # 57P01: terminated by a shutdown
+        "CrashShutdownError",  # 57P02
+        "TooManyConnectionsError",  # 53300
+    }
+)
+"""asyncpg errors that mean "not now" (matched by name: asyncpg is optional)."""
+
+_SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open database", "disk i/o error")
+
+
+def _is_sqlite_mistake(error: BaseException | None) -> bool:
+    """SQLite reports a bad statement ("no such table", a syntax error) as an
+    OperationalError too; only its lock and file errors mean "not now"."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    text = str(error).lower()
+    return not any(reason in text for reason in _SQLITE_UNAVAILABLE)
+
+
+def _is_asyncpg_unavailable(error: BaseException) -> bool:
+    return any(
+        cls.__module__.startswith("asyncpg") and cls.__name__ in _ASYNCPG_UNAVAILABLE
+        for cls in type(error).__mro__
+    )
+
+
+T = TypeVar("T")
+
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+
+
+async def when_available(
+    attempt: Callable[[], Awaitable[T]], *, give_up_after: float, stop: asyncio.Event | None = None
+) -> T:
+    """Run ``attempt`` (a whole transaction); while it fails because the database is
+    unavailable, run it again with back-off (0.1 s doubling to 2 s), so that what must be
+    recorded is recorded as soon as the database is back. After ``give_up_after``
+    seconds, or once ``stop`` is set, the last error propagates."""
+    deadline = time.monotonic() + give_up_after
+    delay = RETRY_FIRST_SECONDS
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
+                raise
+            if stop is not None and stop.is_set():
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_SECONDS)
 
 
 class Database:

@@ -28,6 +28,11 @@ class APIError(Exception):
         if status_code is not None:
             self.status_code = status_code  # type: ignore[misc]
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers that belong to this error (none unless a subclass says so)."""
+        return {}
+
     def body(self, request_id: str | None) -> dict[str, Any]:
         return {
             "error": {
@@ -86,6 +91,21 @@ class ProviderFailure(APIError):
 class InternalError(APIError):
     status_code = 500
     type = "api_error"
+
+
+class ServiceUnavailableError(APIError):
+    """The database (or another dependency) cannot be reached for now: retry later."""
+
+    status_code = 503
+    type = "api_error"
+
+    def __init__(self, code: str, message: str, *, retry_after: int) -> None:
+        super().__init__(code, message, details={"retry_after_seconds": retry_after})
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def not_found(resource: str, identifier: str, *, param: str | None = None) -> NotFoundError:

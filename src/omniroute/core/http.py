@@ -22,7 +22,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omniroute.core.errors import APIError, ConflictError, InternalError, InvalidRequestError, NotFoundError
+from omniroute.core.db import is_database_unavailable
+from omniroute.core.errors import (
+    APIError,
+    ConflictError,
+    InternalError,
+    InvalidRequestError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from omniroute.core.ids import new_id
 from omniroute.core.text import refuse_unstorable_input, unreadable_body
 from omniroute.core.time import clock_now
@@ -30,13 +38,18 @@ from omniroute.idempotency import service as idempotency
 
 log = logging.getLogger(__name__)
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+"""The ``Retry-After`` of a 503 while the database is unreachable (a restart takes seconds)."""
+
 
 def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
 def error_response(request: Request, error: APIError) -> JSONResponse:
-    return JSONResponse(error.body(request_id_of(request)), status_code=error.status_code)
+    return JSONResponse(
+        error.body(request_id_of(request)), status_code=error.status_code, headers=error.headers or None
+    )
 
 
 class TransactionalRoute(APIRoute):
@@ -44,6 +57,14 @@ class TransactionalRoute(APIRoute):
         endpoint_handler = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
+            try:
+                return await transactional_handler(request)
+            except StarletteHTTPException:
+                raise  # rendered by the app's handler
+            except Exception as exc:  # the commit itself failed, or the database during a rollback
+                return unexpected_error_response(request, exc)
+
+        async def transactional_handler(request: Request) -> Response:
             services = request.app.state.services
             request.state.after_commit = []
             async with services.db.sessionmaker() as session:
@@ -75,10 +96,9 @@ class TransactionalRoute(APIRoute):
                         "client disconnected during %s %s; nothing done", request.method, request.url.path
                     )
                     return Response(status_code=400)
-                except Exception:
+                except Exception as exc:
                     await session.rollback()
-                    log.exception("unhandled error in %s %s", request.method, request.url.path)
-                    return error_response(request, _internal_error())
+                    return unexpected_error_response(request, exc)
                 except BaseException:
                     await session.rollback()
                     raise
@@ -107,6 +127,10 @@ async def _remember_error(request: Request, response: Response) -> None:
             idempotency.remember(session, pending, response)
     except IntegrityError:
         log.info("idempotency key %s stored concurrently; keeping the first response", pending.key)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        log.warning("database unavailable: the refusal under key %s is not stored: %s", pending.key, exc)
 
 
 async def _resolve_race(
@@ -252,8 +276,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error in %s %s", request.method, request.url.path)
-        return error_response(request, _internal_error())
+        return unexpected_error_response(request, exc)
+
+
+def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """An exception nothing expected: a 503 the client can retry while the database is
+    unreachable (down, restarting, connection dropped, pool exhausted), otherwise a 500."""
+    if is_database_unavailable(exc):
+        log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, _database_unavailable())
+    log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, _internal_error())
+
+
+def _database_unavailable() -> APIError:
+    return ServiceUnavailableError(
+        "service_unavailable",
+        f"The service cannot reach its database for the moment. Retry after {DATABASE_RETRY_AFTER_SECONDS} "
+        "seconds; a retry with the same Idempotency-Key never does the work twice.",
+        retry_after=DATABASE_RETRY_AFTER_SECONDS,
+    )
 
 
 def _internal_error() -> APIError:

@@ -17,8 +17,10 @@ class EmulatorConfig:
     """Seconds between the simulated statuses of a message (sent, delivered, read)."""
     review_seconds: float = 2.0
     """Seconds before a submitted or edited template gets its automatic verdict."""
-    webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
-    """Seconds before each retry of a webhook the receiver did not answer with a 2xx."""
+    webhook_time_scale: float = 1.0
+    """Multiplies the webhook retry schedule (``webhooks.retry_delays``): 1.0 is Meta's
+    pace, retrying a refused webhook with back-off for up to 7 days; 0.001 plays those
+    7 days in 10 minutes (for tests)."""
     display_phone_number: str = "15550001234"
     verified_name: str = "Omniroute Emulator"
     quality_rating: str = QualityRating.GREEN.value

@@ -154,7 +154,7 @@ class Emulator:
             config.app_secret,
             config.waba_id,
             self.background,
-            config.webhook_retry_delays,
+            config.webhook_time_scale,
         )
         self._clear()
 

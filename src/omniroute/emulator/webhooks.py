@@ -1,5 +1,8 @@
 """Signed webhook delivery: Meta's envelope, ``X-Hub-Signature-256`` over the raw body,
-sent in the background with a few retries and every attempt kept for inspection."""
+sent in the background and every attempt kept for inspection. Like Meta, a webhook the
+receiver does not answer with a 2xx is retried with back-off (less and less often) for
+up to 7 days, so a receiver that is down for a while (its database restarting) still
+gets every status once it is back."""
 
 import asyncio
 import hashlib
@@ -8,15 +11,31 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from omniroute.core.outbound import pool_limits
 from omniroute.core.time import rfc3339, utcnow
 
 logger = logging.getLogger(__name__)
+
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 3600.0
+RETRY_FOR_SECONDS = 7 * 24 * 3600.0
+"""Meta keeps retrying a webhook it could not deliver for up to 7 days."""
+
+
+def retry_delays(time_scale: float = 1.0) -> Iterator[float]:
+    """Seconds before each retry: 5 s doubling up to an hour, until 7 days have passed;
+    every figure multiplied by ``time_scale``."""
+    delay, waited = RETRY_FIRST_SECONDS, 0.0
+    while waited + delay <= RETRY_FOR_SECONDS:
+        yield delay * time_scale
+        waited += delay
+        delay = min(delay * 2, RETRY_MAX_SECONDS)
 
 
 def signature(app_secret: str, raw_body: bytes) -> str:
@@ -73,15 +92,15 @@ class WebhookSender:
         app_secret: str,
         waba_id: str,
         background: Background,
-        retry_delays: Sequence[float],
+        time_scale: float,
     ) -> None:
         self.url = url
         self.app_secret = app_secret
         self.waba_id = waba_id
         self.background = background
-        self.retry_delays = tuple(retry_delays)
+        self.time_scale = time_scale
         self.deliveries: list[Delivery] = []
-        self._client = httpx.AsyncClient(timeout=10.0)
+        self._client = httpx.AsyncClient(timeout=10.0, limits=pool_limits(100))
 
     def send(self, change_field: str, value: dict[str, Any]) -> Delivery:
         """Queue one webhook; returns at once."""
@@ -100,7 +119,7 @@ class WebhookSender:
     async def _deliver(self, delivery: Delivery) -> None:
         raw = json.dumps(delivery.body, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(self.app_secret, raw)}
-        for retry in (0.0, *self.retry_delays):
+        for retry in (0.0, *retry_delays(self.time_scale)):
             await asyncio.sleep(retry)
             attempt: dict[str, Any] = {"at": rfc3339(utcnow())}
             try:

@@ -113,12 +113,23 @@ async def finish(session: AsyncSession, job_id: str, worker_id: str) -> None:
 
 
 async def reschedule(
-    session: AsyncSession, job_id: str, worker_id: str, *, delay: float, error: str | None
+    session: AsyncSession,
+    job_id: str,
+    worker_id: str,
+    *,
+    delay: float,
+    error: str | None,
+    count_attempt: bool = True,
 ) -> None:
+    """Release the job to run again after ``delay``. ``count_attempt=False`` gives back the
+    attempt its claim took (a run that failed through no fault of the job)."""
+    attempts = Job.attempts if count_attempt else Job.attempts - 1
     await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.locked_by == worker_id)
-        .values(run_at=time.time() + delay, locked_by=None, locked_until=None, last_error=error)
+        .values(
+            run_at=time.time() + delay, locked_by=None, locked_until=None, last_error=error, attempts=attempts
+        )
     )
 
 

@@ -6,7 +6,11 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.core.db import is_database_unavailable, when_available
 from omniroute.core.ids import new_id
 from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, RetryLater, handler_for, recurring_kinds
@@ -15,6 +19,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 3600.0
+OUTAGE_RETRY_SECONDS = 1.0
+"""A job whose handler found the database unavailable runs again this soon, without
+using up an attempt: the outage was not the job's fault."""
 
 
 def backoff(attempt: int) -> float:
@@ -33,6 +40,8 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
         self._wakeup = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._database_down = False
 
     def wake(self) -> None:
         """Called after a commit that enqueued jobs, so they start without waiting for a poll."""
@@ -40,23 +49,22 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
+        self._stop = stop
         await self._ensure_recurring_jobs()
         while not stop.is_set():
             free = self.concurrency - len(self._running)
             claimed: list[queue.ClaimedJob] = []
+            # Cleared before claiming, so a wake-up that comes while the claim runs (a
+            # commit that enqueued a job this claim did not see) is not lost.
+            self._wakeup.clear()
             if free > 0:
-                try:
-                    async with self.services.db.transaction() as session:
-                        claimed = await queue.claim(session, self.id, free, self.lease)
-                except Exception:
-                    log.exception("claiming jobs failed; retrying after a poll interval")
+                claimed = await self._claim(free)
             for job in claimed:
                 task = asyncio.create_task(self._execute(job))
                 self._running.add(task)
                 task.add_done_callback(self._done)
             if len(claimed) == free and free > 0:
                 continue  # there may be more due work: claim again at once
-            self._wakeup.clear()
             waiters = [asyncio.create_task(self._wakeup.wait()), asyncio.create_task(stop.wait())]
             await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
@@ -64,6 +72,22 @@ class Worker:
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
         log.info("worker %s stopped", self.id)
+
+    async def _claim(self, free: int) -> list[queue.ClaimedJob]:
+        try:
+            async with self.services.db.transaction() as session:
+                claimed = await queue.claim(session, self.id, free, self.lease)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                log.exception("claiming jobs failed; retrying after a poll interval")
+            elif not self._database_down:
+                self._database_down = True
+                log.warning("worker %s: database unavailable (%s); polling until it is back", self.id, exc)
+            return []
+        if self._database_down:
+            self._database_down = False
+            log.warning("worker %s: database available again", self.id)
+        return claimed
 
     async def _ensure_recurring_jobs(self) -> None:
         async with self.services.db.transaction() as session:
@@ -83,18 +107,58 @@ class Worker:
                 raise LookupError(f"no handler registered for job kind {job.kind!r}")
             await handler(JobContext(db, self.services, job.attempts), job.payload)
         except RetryLater as retry:
-            async with db.transaction() as session:
-                await queue.reschedule(session, job.id, self.id, delay=retry.delay, error=str(retry))
+            delay, reason = retry.delay, str(retry)
+            await self._record(
+                job, lambda session: queue.reschedule(session, job.id, self.id, delay=delay, error=reason)
+            )
             return
-        except Exception:
+        except Exception as exc:
             error = traceback.format_exc(limit=8)
+            if is_database_unavailable(exc):
+                log.warning(
+                    "job %s (%s): database unavailable; retrying in %gs",
+                    job.id,
+                    job.kind,
+                    OUTAGE_RETRY_SECONDS,
+                )
+                await self._record(
+                    job,
+                    lambda session: queue.reschedule(
+                        session, job.id, self.id, delay=OUTAGE_RETRY_SECONDS, error=error, count_attempt=False
+                    ),
+                )
+                return
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
-            async with db.transaction() as session:
-                if job.attempts >= job.max_attempts:
-                    await queue.bury(session, job.id, self.id, error)
-                else:
-                    await queue.reschedule(session, job.id, self.id, delay=backoff(job.attempts), error=error)
+            if job.attempts >= job.max_attempts:
+                await self._record(job, lambda session: queue.bury(session, job.id, self.id, error))
+            else:
+                delay = backoff(job.attempts)
+                await self._record(
+                    job, lambda session: queue.reschedule(session, job.id, self.id, delay=delay, error=error)
+                )
             return
-        async with db.transaction() as session:
-            await queue.finish(session, job.id, self.id)
+        await self._record(job, lambda session: queue.finish(session, job.id, self.id))
         log.debug("job %s (%s) done in %.3fs", job.id, job.kind, time.monotonic() - started)
+
+    async def _record(self, job: queue.ClaimedJob, action: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """Record a job's outcome (finish, reschedule, bury). While the database is
+        unavailable, try again with back-off, so the outcome is recorded as soon as it is
+        back instead of the job staying locked until its lease runs out. Gives up only
+        when the lease has run out anyway (the job is then claimable again, and handlers
+        are safe to re-run) or the worker is stopping."""
+
+        async def record() -> None:
+            async with self.services.db.transaction() as session:
+                await action(session)
+
+        try:
+            await when_available(record, give_up_after=self.lease, stop=self._stop)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                log.exception("job %s (%s): could not record its outcome", job.id, job.kind)
+                return
+            log.warning(
+                "job %s (%s): outcome not recorded (database unavailable); it runs again when its lease ends",
+                job.id,
+                job.kind,
+            )

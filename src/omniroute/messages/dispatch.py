@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelStatus
 from omniroute.contacts.models import Contact
+from omniroute.core.db import when_available
 from omniroute.core.errors import APIError
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.jobs import queue
@@ -91,12 +92,27 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
     except ProviderError as error:
         await _record_failure(ctx, message_id, error, attempts)
         return
-    async with ctx.db.transaction() as session:
-        accepted = await session.get(Message, message_id, with_for_update=True)
-        assert accepted is not None
-        accepted.provider_message_id = receipt.provider_message_id
-        accepted.provider_call_started_at = None
-        accepted.next_attempt_at = None
+
+    async def record_acceptance() -> None:
+        async with ctx.db.transaction() as session:
+            loaded = await _load(session, message_id)
+            assert loaded is not None
+            accepted, _, accepted_in = loaded
+            accepted.provider_message_id = receipt.provider_message_id
+            accepted.provider_call_started_at = None
+            accepted.next_attempt_at = None
+            # Accepted by the provider: ``sent``. Its own statuses (delivered, read,
+            # failed) follow; a webhook lost or late does not leave the message ``sending``.
+            service.transition(session, accepted, MessageStatus.SENT, accepted_in.now(Mode(accepted.mode)))
+
+    await when_available(record_acceptance, give_up_after=_recording_patience(ctx))
+
+
+def _recording_patience(ctx: JobContext) -> float:
+    """How long a provider's answer waits for the database to record it: it exists only
+    in this worker's memory, and the job's lease must not run out meanwhile (half the
+    lease; the send itself is bounded well inside the other half)."""
+    return float(ctx.services.settings.job_lease_seconds) / 2
 
 
 async def _send_within(provider: Provider, outbound: OutboundMessage, seconds: float) -> SendReceipt:
@@ -170,25 +186,31 @@ async def _prepare(
 
 async def _record_failure(ctx: JobContext, message_id: str, error: ProviderError, attempts: int) -> None:
     settings = ctx.services.settings
-    retry_delay: float | None = None
-    async with ctx.db.transaction() as session:
-        loaded = await _load(session, message_id)
-        assert loaded is not None
-        message, channel, workspace = loaded
-        now = workspace.now(Mode(message.mode))
-        message.provider_call_started_at = None
-        if isinstance(error, ProviderOutcomeUnknown):
-            _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, error.message)
-        elif isinstance(error, ProviderTransientError) and attempts < settings.send_max_attempts:
-            retry_delay = max(error.retry_after or 0.0, backoff(attempts))
-            message.next_attempt_at = now + timedelta(seconds=retry_delay)
-        else:
-            if isinstance(error, ProviderAuthError):
-                channel.status = ChannelStatus.CREDENTIALS_REJECTED
-            code = error.code if not isinstance(error, ProviderTransientError) else "retries_exhausted"
-            service.fail(
-                session, message, now, code=code, text=error.message, provider_code=error.provider_code
-            )
+
+    async def record() -> float | None:
+        """Returns the delay before the next attempt, if there is one."""
+        async with ctx.db.transaction() as session:
+            loaded = await _load(session, message_id)
+            assert loaded is not None
+            message, channel, workspace = loaded
+            now = workspace.now(Mode(message.mode))
+            message.provider_call_started_at = None
+            if isinstance(error, ProviderOutcomeUnknown):
+                _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, error.message)
+            elif isinstance(error, ProviderTransientError) and attempts < settings.send_max_attempts:
+                delay = max(error.retry_after or 0.0, backoff(attempts))
+                message.next_attempt_at = now + timedelta(seconds=delay)
+                return delay
+            else:
+                if isinstance(error, ProviderAuthError):
+                    channel.status = ChannelStatus.CREDENTIALS_REJECTED
+                code = error.code if not isinstance(error, ProviderTransientError) else "retries_exhausted"
+                service.fail(
+                    session, message, now, code=code, text=error.message, provider_code=error.provider_code
+                )
+        return None
+
+    retry_delay = await when_available(record, give_up_after=_recording_patience(ctx))
     if retry_delay is not None:
         raise RetryLater(retry_delay, f"{error.code}: {error.message}")
 

@@ -19,7 +19,7 @@ API_VERSION = "v23.0"
 FAST_EMULATOR = {
     "status_interval": 0.1,
     "review_seconds": 0.1,
-    "webhook_retry_delays": (0.05, 0.1, 0.2),
+    "webhook_time_scale": 0.01,
 }
 
 

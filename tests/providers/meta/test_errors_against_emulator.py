@@ -128,4 +128,4 @@ async def test_an_undeliverable_number_fails_by_status_webhook_131026(emulated: 
     assert await answers(emulated, message["id"]) == ["accepted"]
     assert failed["provider_message_id"] is not None
     assert (failed["error"]["code"], failed["error"]["provider_code"]) == ("undeliverable", 131026)
-    assert [c["status"] for c in failed["status_history"]] == ["queued", "sending", "failed"]
+    assert [c["status"] for c in failed["status_history"]] == ["queued", "sending", "sent", "failed"]

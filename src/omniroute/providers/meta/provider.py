@@ -1,6 +1,7 @@
 """The Graph API adapter: one instance per channel, one shared ``httpx.AsyncClient``
 per process (owned by the provider registry)."""
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from omniroute.config import Settings
 from omniroute.core import targets
 from omniroute.core.db import Database
+from omniroute.core.outbound import pool_limits
 from omniroute.core.text import storable
 from omniroute.messages.models import Message
 from omniroute.policy.templates import TemplateStatus
@@ -23,9 +25,11 @@ from omniroute.providers.base import (
     TemplateDefinition,
     WhatsAppProvider,
 )
-from omniroute.providers.errors import ProviderOutcomeUnknown, ProviderRejected
+from omniroute.providers.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderTransientError
 from omniroute.providers.meta import wire
 from omniroute.providers.meta.config import MetaConfig
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
@@ -33,6 +37,9 @@ READ_TIMEOUT = 10.0
 bound, decides whether a slow call was sent."""
 POOL_TIMEOUT = 5.0
 MAX_CONNECTIONS = 100
+NOT_SENT_RETRIES = 2
+"""How many times a request that provably never reached the server (refused connection,
+connection failed before the request was completely written) is sent again at once."""
 TEMPLATES_PAGE_SIZE = 100
 
 
@@ -43,13 +50,22 @@ def graph_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=targets.guarded_transport(
             settings,
-            limits=httpx.Limits(
-                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS // 5
-            ),
+            limits=pool_limits(MAX_CONNECTIONS, MAX_CONNECTIONS // 5),
         ),
         timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT, pool=POOL_TIMEOUT),
         follow_redirects=False,
     )
+
+
+class RequestWritten:
+    """An httpcore trace hook: whether the whole request (headers and body) was written."""
+
+    def __init__(self) -> None:
+        self.complete = False
+
+    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event.endswith(".send_request_body.complete"):
+            self.complete = True
 
 
 @dataclass(frozen=True)
@@ -67,19 +83,7 @@ class MetaWhatsApp(WhatsAppProvider):
         self.config = MetaConfig.model_validate(channel.config)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.context.http.request(
-                method,
-                self.config.url(path),
-                headers={"Authorization": f"Bearer {self.config.access_token}"},
-                **kwargs,
-            )
-        except httpx.TransportError as exc:
-            raise wire.error_from_transport(exc) from exc
-        except targets.TargetRefused as refused:
-            raise ProviderRejected(
-                f"config.graph_base_url refused: {refused}. Nothing was sent.", code="target_forbidden"
-            ) from refused
+        response = await self._request(method, path, **kwargs)
         try:
             body = storable(response.json())  # Meta's text goes into our rows
         except (ValueError, RecursionError) as exc:
@@ -91,6 +95,34 @@ class MetaWhatsApp(WhatsAppProvider):
         if not response.is_success:
             raise wire.error_from_response(response.status_code, body)
         return body if isinstance(body, dict) else {}
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send once; again at once (on a new connection) if it provably never reached
+        the server, unless that took a timeout (the caller's time is bounded)."""
+        retries = 0
+        while True:
+            written = RequestWritten()
+            try:
+                return await self.context.http.request(
+                    method,
+                    self.config.url(path),
+                    headers={"Authorization": f"Bearer {self.config.access_token}"},
+                    extensions={"trace": written},
+                    **kwargs,
+                )
+            except targets.TargetRefused as refused:
+                raise ProviderRejected(
+                    f"config.graph_base_url refused: {refused}. Nothing was sent.", code="target_forbidden"
+                ) from refused
+            except httpx.TransportError as exc:
+                error = wire.error_from_transport(exc, request_written=written.complete)
+                never_left = isinstance(error, ProviderTransientError)
+                if not never_left or isinstance(exc, httpx.TimeoutException) or retries == NOT_SENT_RETRIES:
+                    raise error from exc
+                retries += 1
+                log.info(
+                    "Graph API request never reached the server (%s); sending it again", type(exc).__name__
+                )
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
         references = await self._wamids(wire.referenced_ids(message))

@@ -239,10 +239,12 @@ def _error_without_code(status_code: int) -> ProviderError:
     return ProviderRejected(text, code="provider_rejected", provider_code=status_code)
 
 
-def error_from_transport(exc: httpx.TransportError) -> ProviderError:
-    """Before the request left (connect, pool): retryable. After (read or write timeout,
-    dropped connection): the outcome is unknown and the request must not be repeated."""
-    if isinstance(exc, NOT_SENT):
+def error_from_transport(exc: httpx.TransportError, *, request_written: bool = True) -> ProviderError:
+    """Before the request left (connect, pool, or the connection failed before the whole
+    request was written, which no server acts on): retryable. After (a read or write
+    timeout, a connection dropped once the request was written): the outcome is unknown
+    and the request must not be repeated."""
+    if isinstance(exc, NOT_SENT) or not request_written:
         return ProviderTransientError(
             f"Could not reach the Graph API ({type(exc).__name__}); nothing was sent.",
             code="provider_unreachable",
