@@ -31,7 +31,7 @@ from omniroute.core.db import Database, is_database_unavailable
 from omniroute.emulator.app import create_emulator_app
 from omniroute.emulator.config import EmulatorConfig
 from omniroute.migrations.runner import upgrade_async
-from tests.conftest import FAST_SANDBOX, Tenant, _free_port, assert_error, eventually, serve
+from tests.conftest import Tenant, _free_port, assert_error, eventually, serve
 from tests.database_outage import ThrowawayPostgres, throwaway_postgres
 from tests.providers.meta.live import ACCESS_TOKEN, APP_SECRET, create_meta_channel, sign
 from tests.providers.meta.payloads import PHONE_NUMBER_ID, WABA_ID
@@ -47,8 +47,9 @@ async def cluster() -> AsyncIterator[ThrowawayPostgres]:
 
 
 @pytest.fixture(scope="module")
-def outage_settings(cluster: ThrowawayPostgres) -> Settings:
-    return Settings(database_url=cluster.url, **FAST_SANDBOX)  # type: ignore[arg-type]
+def outage_settings(cluster: ThrowawayPostgres, settings: Settings) -> Settings:
+    """The suite's settings (loopback targets allowed, a secrets key) on the throwaway cluster."""
+    return settings.model_copy(update={"database_url": cluster.url})
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +104,12 @@ CRASHING_SENDER = "+2348012349999"
 
 @contextmanager
 def crash_when_committing_a_request_from(sender: str, cluster: ThrowawayPostgres) -> Iterator[None]:
-    """The commit of the request that stores ``sender``'s contact finds the database gone
-    (it crashed after the endpoint's work and before COMMIT)."""
+    """The commit of the request that stores a message from ``sender`` finds the database
+    gone (it crashed after the endpoint's work and before COMMIT)."""
     original = AsyncSession.commit
 
     def mark(session: Session, _context: Any, _instances: Any) -> None:
-        if any(getattr(row, "address", None) == sender for row in session.new):
+        if any(getattr(row, "sender", None) == sender for row in session.new):
             session.info["crash_on_commit"] = True
 
     async def commit(session: AsyncSession) -> None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from omniroute.channels.models import ChannelType
+from omniroute.config import Settings
 from omniroute.core.db import Database
 from omniroute.core.outbound import KEEPALIVE_EXPIRY
 from omniroute.providers.base import ChannelRef, OutboundMessage
@@ -21,6 +22,9 @@ from omniroute.providers.errors import ProviderOutcomeUnknown
 from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_client
 from tests.conftest import CUSTOMER
 from tests.providers.meta.live import meta_config
+
+LOOPBACK_ALLOWED = Settings(allow_private_targets=True)
+"""The local Graph server is on loopback, which the outbound-target guard refuses by default."""
 
 UVICORN_KEEP_ALIVE_SECONDS = 5.0
 """uvicorn's default ``timeout_keep_alive``, the shortest common server idle timeout."""
@@ -111,7 +115,7 @@ async def test_an_idle_connection_is_let_go_before_the_server_closes_it(
 ) -> None:
     assert KEEPALIVE_EXPIRY < UVICORN_KEEP_ALIVE_SECONDS
     graph_server.idle_timeout = KEEPALIVE_EXPIRY + 0.3  # a server stricter than uvicorn
-    async with graph_client() as http:
+    async with graph_client(LOOPBACK_ALLOWED) as http:
         meta = adapter(db, http, graph_server.port)
         await meta.send(text("msg_1"))
         await asyncio.sleep(graph_server.idle_timeout + 0.1)  # the server now closes it on use
@@ -125,7 +129,7 @@ async def test_a_request_that_never_reached_the_server_is_sent_again(
 ) -> None:
     graph_server.abort_first_connection_after_head = True
     big = text("msg_big", "x" * 16_000_000)  # more than the socket buffers hold before the server reads
-    async with graph_client() as http:
+    async with graph_client(LOOPBACK_ALLOWED) as http:
         receipt = await adapter(db, http, graph_server.port).send(big)
     assert receipt.provider_message_id == "wamid.1"
     assert graph_server.received == ["msg_big"]  # once: the first request never arrived whole
@@ -135,7 +139,7 @@ async def test_a_request_written_before_the_connection_dropped_stays_unknown_and
     db: Database, graph_server: GraphServer
 ) -> None:
     graph_server.abort_after_request = True
-    async with graph_client() as http:
+    async with graph_client(LOOPBACK_ALLOWED) as http:
         with pytest.raises(ProviderOutcomeUnknown) as caught:
             await adapter(db, http, graph_server.port).send(text("msg_lost"))
     assert caught.value.code == "send_outcome_unknown"
