@@ -97,3 +97,10 @@ async def test_the_api_key_is_a_bearer_security_scheme(spec: dict[str, Any]) -> 
         "description": spec["components"]["securitySchemes"]["ApiKey"]["description"],
     }
     assert "security" not in spec["paths"]["/hooks/meta/{channel_id}"]["post"]  # signed, not keyed
+
+
+async def test_a_body_that_names_a_resource_documents_404(spec: dict[str, Any]) -> None:
+    for path in ("/v1/messages", "/v1/sandbox/inbound", "/v1/sandbox/templates"):  # channel_id
+        assert "404" in spec["paths"][path]["post"]["responses"], path
+    for path in ("/v1/channels", "/v1/templates/lint"):
+        assert "404" not in spec["paths"][path]["post"]["responses"], path

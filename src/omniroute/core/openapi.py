@@ -6,7 +6,8 @@ of each route listing its errors by hand:
 
 - every operation may answer 503 (the database is unavailable);
 - an operation that takes an API key (the ``ApiKey`` security scheme) may answer 401;
-- one with path parameters 404 (no such resource for this key's mode);
+- one with path parameters, or a body that names a resource by id (``channel_id``), 404 (no
+  such resource for this key's mode);
 - one with parameters or a body 422 (``param`` names the bad field);
 - one that writes (POST, PUT, PATCH, DELETE) 409 (an ``Idempotency-Key`` reused with another
   body, a concurrent change, a messaging policy);
@@ -80,12 +81,19 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": ERROR_DESCRIPTIONS[status]} for status in statuses}
 
 
-def _implied_statuses(method: str, operation: dict[str, Any]) -> set[int]:
+def _body_names_a_resource(operation: dict[str, Any], components: dict[str, Any]) -> bool:
+    """The JSON body refers to a resource by id (``channel_id``, ...), which may not exist."""
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    body = components.get(body.get("$ref", "").rpartition("/")[2], body)
+    return any(name.endswith("_id") for name in body.get("properties", {}))
+
+
+def _implied_statuses(method: str, operation: dict[str, Any], components: dict[str, Any]) -> set[int]:
     parameters = operation.get("parameters", [])
     statuses = {503}
     if operation.get("security"):
         statuses.add(401)
-    if any(p["in"] == "path" for p in parameters):
+    if any(p["in"] == "path" for p in parameters) or _body_names_a_resource(operation, components):
         statuses.add(404)
     if parameters or "requestBody" in operation:
         statuses.add(422)
@@ -106,13 +114,13 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
-def _complete_operation(method: str, operation: dict[str, Any]) -> None:
+def _complete_operation(method: str, operation: dict[str, Any], components: dict[str, Any]) -> None:
     if method == "post" and operation.get("security"):
         parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
         if IDEMPOTENCY_PARAMETER not in parameters:
             parameters.append(IDEMPOTENCY_PARAMETER)
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    for status in _implied_statuses(method, operation):
+    for status in _implied_statuses(method, operation, components):
         responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
     for code, response in responses.items():
         if not code.isdigit() or int(code) < 400:
@@ -125,11 +133,11 @@ def _complete_operation(method: str, operation: dict[str, Any]) -> None:
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Complete a generated OpenAPI document in place (idempotent) and return it."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
     for path_item in schema.get("paths", {}).values():
         for method, operation in path_item.items():
             if method in HTTP_METHODS:
-                _complete_operation(method, operation)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
+                _complete_operation(method, operation, components)
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
