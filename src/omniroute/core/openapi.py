@@ -47,7 +47,8 @@ ERROR_DESCRIPTIONS = {
 }
 
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
-HTTP_METHODS = frozenset({"get", "head", "post", "put", "patch", "delete", "options", "trace"})
+OPERATION_KEYS = frozenset({"get", "head", "post", "put", "patch", "delete", "options", "trace"})
+"""The keys of an OpenAPI path item that are operations (others: parameters, summary, ...)."""
 
 
 def _error_types() -> list[str]:
@@ -136,7 +137,7 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for path_item in schema.get("paths", {}).values():
         for method, operation in path_item.items():
-            if method in HTTP_METHODS:
+            if method in OPERATION_KEYS:
                 _complete_operation(method, operation, components)
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
