@@ -15,6 +15,7 @@ change the second to search further.
 import asyncio
 import os
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Iterator
@@ -74,7 +75,8 @@ class LiveServer:
             by_status[status] += count
         return (
             f"schemathesis: {len(operations)} operations, {self.answers.total()} requests, "
-            f"answers by status: {dict(sorted(by_status.items()))}"
+            f"answers by status: {dict(sorted(by_status.items()))}; "
+            f"real values: { {name: len(values) for name, values in REAL_VALUES.items()} }"
         )
 
 
@@ -101,8 +103,25 @@ def _created(response: httpx.Response) -> dict[str, Any]:
     return dict(response.json())
 
 
-def _seed(client: httpx.Client) -> None:
-    """Give the workspace one of each resource, and DELETE its own channel and templates."""
+def _new_endpoint(client: httpx.Client, server_url: str) -> str:
+    """A webhook endpoint on the server itself (test mode may target loopback): its
+    deliveries fail (405) and are retried, and nothing leaves the machine."""
+    return str(_created(client.post("/v1/webhook-endpoints", json={"url": f"{server_url}/healthz"}))["id"])
+
+
+def _first_delivery(client: httpx.Client, endpoint_id: str) -> list[str]:
+    for _ in range(100):
+        deliveries = client.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries").json()["data"]
+        if deliveries:
+            return [deliveries[0]["id"]]
+        time.sleep(0.1)
+    return []
+
+
+def _seed(client: httpx.Client, server_url: str) -> None:
+    """Give the workspace one of each resource, and DELETE its own channel, templates and
+    webhook endpoint."""
+    endpoint = _new_endpoint(client, server_url)
     channels = {c["type"]: c["id"] for c in client.get("/v1/channels").json()["data"]}
     whatsapp = channels["whatsapp"]
     inbound = client.post(
@@ -130,6 +149,8 @@ def _seed(client: httpx.Client) -> None:
         message_id=[received["id"], sent["id"]],
         template_id=[new_template("order_update")],
         provider_template_id=[new_sandbox_template("made_in_meta")],
+        endpoint_id=[endpoint],
+        delivery_id=_first_delivery(client, endpoint),
         to=[CUSTOMER],
         **{"from": [CUSTOMER]},
     )
@@ -141,6 +162,7 @@ def _seed(client: httpx.Client) -> None:
         channel_id=[_created(disposable_channel)["id"]],
         template_id=[new_template("disposable")],
         provider_template_id=[new_sandbox_template("disposable_in_meta")],
+        endpoint_id=[_new_endpoint(client, server_url)],
     )
 
 
@@ -180,7 +202,7 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         key = run(_throwaway_test_key(settings))
         server = LiveServer(url, {"Authorization": f"Bearer {key}"})
         with httpx.Client(base_url=url, headers=server.headers, timeout=30) as client:
-            _seed(client)
+            _seed(client, url)
         yield server
         print("\n" + server.summary())
     finally:
