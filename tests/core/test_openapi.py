@@ -63,8 +63,8 @@ async def test_each_operation_lists_the_errors_it_can_answer(spec: dict[str, Any
         if path.startswith("/v1/"):
             expected |= {401}
             assert operation["security"] == [{"ApiKey": []}], (method, path)
-        if "{" in path:
-            expected |= {404}
+        if "{" in path or any(p["name"] == "starting_after" for p in parameters):
+            expected |= {404}  # no such resource, or a cursor that is no item of the list
         if parameters or "requestBody" in operation:
             expected |= {422}
         if method in ("POST", "PATCH", "DELETE"):
@@ -104,3 +104,14 @@ async def test_a_body_that_names_a_resource_documents_404(spec: dict[str, Any]) 
         assert "404" in spec["paths"][path]["post"]["responses"], path
     for path in ("/v1/channels", "/v1/templates/lint"):
         assert "404" not in spec["paths"][path]["post"]["responses"], path
+
+
+async def test_every_list_documents_404_for_a_cursor_that_is_no_item(spec: dict[str, Any]) -> None:
+    lists = [
+        (method, path, operation)
+        for method, path, operation in operations(spec)
+        if any(p["name"] == "starting_after" for p in operation.get("parameters", []))
+    ]
+    assert len(lists) >= 8
+    for method, path, operation in lists:
+        assert "404" in operation["responses"], (method, path)

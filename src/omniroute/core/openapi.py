@@ -6,8 +6,8 @@ of each route listing its errors by hand:
 
 - every operation may answer 503 (the database is unavailable);
 - an operation that takes an API key (the ``ApiKey`` security scheme) may answer 401;
-- one with path parameters, or a body that names a resource by id (``channel_id``), 404 (no
-  such resource for this key's mode);
+- one with path parameters, a ``starting_after`` cursor, or a body that names a resource by id
+  (``channel_id``), 404 (no such resource, or no such item of the list, for this key's mode);
 - one with parameters or a body 422 (``param`` names the bad field);
 - one that writes (POST, PUT, PATCH, DELETE) 409 (an ``Idempotency-Key`` reused with another
   body, a concurrent change, a messaging policy);
@@ -46,6 +46,7 @@ ERROR_DESCRIPTIONS = {
     503: "The service is temporarily unavailable (`service_unavailable`); retry after `Retry-After`.",
 }
 
+CURSOR = "starting_after"
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 OPERATION_KEYS = frozenset({"get", "head", "post", "put", "patch", "delete", "options", "trace"})
 """The keys of an OpenAPI path item that are operations (others: parameters, summary, ...)."""
@@ -94,7 +95,9 @@ def _implied_statuses(method: str, operation: dict[str, Any], components: dict[s
     statuses = {503}
     if operation.get("security"):
         statuses.add(401)
-    if any(p["in"] == "path" for p in parameters) or _body_names_a_resource(operation, components):
+    if any(p["in"] == "path" or p["name"] == CURSOR for p in parameters) or _body_names_a_resource(
+        operation, components
+    ):
         statuses.add(404)
     if parameters or "requestBody" in operation:
         statuses.add(422)
