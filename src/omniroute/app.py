@@ -5,9 +5,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Security
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
 from sqlalchemy import text
 
 import omniroute.tasks  # noqa: F401  (registers job handlers)
@@ -17,6 +18,7 @@ from omniroute.config import Settings, get_settings
 from omniroute.contacts.endpoints import router as contacts_router
 from omniroute.conversations.endpoints import router as conversations_router
 from omniroute.core.http import RequestContextMiddleware, api_router, install_error_handlers
+from omniroute.core.openapi import API_KEY, install_openapi
 from omniroute.hooks.endpoints import router as hooks_router
 from omniroute.jobs.worker import Worker
 from omniroute.logs.endpoints import router as logs_router
@@ -42,6 +44,12 @@ Errors: `{"error": {"type", "code", "message", "param", "details", "request_id"}
 
 
 DOCS_ASSETS_URL = "/docs-assets"
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str | None = None
 
 
 def start_workers(services: Services, stop: asyncio.Event) -> asyncio.Task[None]:
@@ -84,8 +92,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    install_openapi(app)
 
-    v1 = api_router(prefix="/v1", dependencies=[Depends(guard_idempotency)])
+    v1 = api_router(prefix="/v1", dependencies=[Security(API_KEY), Depends(guard_idempotency)])
     for router in (
         channels_router,
         conversations_router,
@@ -102,7 +111,13 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     app.include_router(v1)
     app.include_router(hooks_router)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness and database check")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness and database check",
+        response_model=Health,
+        responses={503: {"model": Health, "description": "The database is unreachable."}},
+    )
     async def healthz() -> JSONResponse:
         try:
             async with app.state.services.db.engine.connect() as connection:

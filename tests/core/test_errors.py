@@ -84,6 +84,24 @@ async def test_wrong_method_is_a_405_in_the_error_shape(tenant: Tenant) -> None:
     assert_error(await tenant.test.put("/v1/messages", json={}), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/messages", {"GET", "POST"}),
+        ("/v1/channels/ch_anything", {"GET", "PATCH", "DELETE"}),
+        ("/v1/templates/tpl_anything", {"GET", "POST", "DELETE"}),
+        ("/v1/sandbox/clock", {"GET"}),
+    ],
+)
+async def test_a_405_lists_every_method_the_path_allows(
+    tenant: Tenant, anonymous: httpx.AsyncClient, path: str, allowed: set[str]
+) -> None:
+    for client in (tenant.test, anonymous):  # routing refuses the method before authentication
+        response = await client.put(path, json={})
+        assert_error(response, 405, "method_not_allowed")
+        assert {method.strip() for method in response.headers["allow"].split(",")} == allowed
+
+
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "many"])
 async def test_limit_out_of_range_is_refused(tenant: Tenant, limit: str) -> None:
     for path in ("/v1/messages", "/v1/channels", "/v1/conversations", "/v1/contacts"):

@@ -36,6 +36,8 @@ def reply(index: int, **fields: Any) -> dict[str, Any]:
 TOO_LONG = "x" * 1000
 
 REFUSED: list[tuple[str, dict[str, Any], str]] = [
+    ("a type that is an object", {"type": {}, "action": {}}, "interactive.type"),
+    ("a header type that is a list", buttons(1, header={"type": ["text"]}), "interactive.header.type"),
     ("a fourth reply button", buttons(fmt.REPLY_BUTTONS_MAX + 1), "interactive.action.buttons[3]"),
     (
         "a button title over 20",

@@ -13,6 +13,7 @@ from omniroute.conversations.schemas import ConversationOut, WindowOut
 from omniroute.core.deps import SessionDep
 from omniroute.core.errors import not_found
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.messages.service import recipient_address
 from omniroute.workspaces.auth import Auth
@@ -20,7 +21,11 @@ from omniroute.workspaces.auth import Auth
 router = api_router(tags=["conversations"])
 
 
-@router.get("/channels/{channel_id}/window", summary="The customer service window for one recipient")
+@router.get(
+    "/channels/{channel_id}/window",
+    summary="The customer service window for one recipient",
+    responses=error_responses(409),  # window_not_applicable: windows are a WhatsApp rule
+)
 async def get_window(
     channel_id: str,
     to: Annotated[str, Query(min_length=1, max_length=320, description="The customer, in any common form.")],

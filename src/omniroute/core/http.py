@@ -10,7 +10,7 @@
 
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omniroute.core.db import is_database_unavailable
@@ -46,9 +47,13 @@ def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-def error_response(request: Request, error: APIError) -> JSONResponse:
+def error_response(
+    request: Request, error: APIError, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
-        error.body(request_id_of(request)), status_code=error.status_code, headers=error.headers or None
+        error.body(request_id_of(request)),
+        status_code=error.status_code,
+        headers={**error.headers, **(headers or {})} or None,
     )
 
 
@@ -265,14 +270,16 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8)
             error = unreadable_body(exc.__cause__)
         elif exc.status_code == 405:
+            allowed = allowed_methods(request)
             error = InvalidRequestError(
                 "method_not_allowed",
-                f"{request.method} is not allowed on {request.url.path}.",
+                f"{request.method} is not allowed on {request.url.path}; use {allowed}.",
                 status_code=405,
             )
+            return error_response(request, error, {**(exc.headers or {}), "Allow": allowed})
         else:
             error = InvalidRequestError("http_error", str(exc.detail), status_code=exc.status_code)
-        return error_response(request, error)
+        return error_response(request, error, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -295,6 +302,21 @@ def _database_unavailable() -> APIError:
         f"The service cannot reach its database for the moment. Retry after {DATABASE_RETRY_AFTER_SECONDS} "
         "seconds; a retry with the same Idempotency-Key never does the work twice.",
         retry_after=DATABASE_RETRY_AFTER_SECONDS,
+    )
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` value for the request's path: every method some route accepts there.
+    (Starlette's own 405 names only the first route on the path, and FastAPI makes one
+    route per method.)"""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
     )
 
 

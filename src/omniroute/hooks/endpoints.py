@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from omniroute.core.deps import SessionDep
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.hooks import service
 from omniroute.providers.registry import META
 from omniroute.services import wake_workers_after_commit
@@ -21,6 +22,7 @@ class Received(BaseModel):
 @router.get(
     "/meta/{channel_id}",
     summary="Meta's webhook verification handshake",
+    responses=error_responses(403),
     response_class=PlainTextResponse,
 )
 async def verify_meta(
@@ -38,6 +40,7 @@ async def verify_meta(
 @router.post(
     "/meta/{channel_id}",
     summary="Meta's webhook",
+    responses=error_responses(401),
     description="Signature checked over the raw body with the channel's app_secret; the body is "
     "stored and applied after the response. A repeated delivery changes nothing.",
 )

@@ -8,6 +8,7 @@ from omniroute.contacts.models import Contact
 from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, ProviderFailure, not_found
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.messages import service
 from omniroute.messages.models import Direction, Message, MessageStatus
@@ -66,6 +67,7 @@ async def list_messages(
 @router.post(
     "/{message_id}/read",
     summary="Mark an inbound WhatsApp message as read",
+    responses=error_responses(502),
     description="Shows the customer their message was read (blue ticks), now.",
 )
 async def mark_read(message_id: str, auth: Auth, session: SessionDep, services: ServicesDep) -> MessageOut:

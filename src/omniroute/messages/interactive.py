@@ -72,10 +72,16 @@ def _web_address(value: str | None, path: str) -> None:
         raise InteractiveProblem(path, "must be an http(s) URL.")
 
 
+def _kind(element: dict[str, Any], where: str, kinds: frozenset[str] | tuple[str, ...], here: str = "") -> str:
+    """``element``'s ``type``: one of ``kinds`` (any other JSON value, an object included, is refused)."""
+    kind = element.get("type")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise InteractiveProblem(f"{where}.type", f"must be one of {', '.join(sorted(kinds))}{here}.")
+    return kind
+
+
 def _header(header: dict[str, Any], where: str, kinds: tuple[str, ...]) -> None:
-    kind = header.get("type")
-    if kind not in kinds:
-        raise InteractiveProblem(f"{where}.type", f"must be one of {', '.join(kinds)} here.")
+    kind = _kind(header, where, kinds, " here")
     if kind == "text":
         _text(header, "text", where, fmt.INTERACTIVE_HEADER_TEXT_MAX_LENGTH)
         return
@@ -155,11 +161,7 @@ _ACTION_CHECKS = {"button": _reply_buttons, "list": _list_sections, "cta_url": _
 def check_interactive(content: Any, where: str = "interactive") -> None:
     """Raise ``InteractiveProblem`` for the first rule ``content`` breaks."""
     content = _element(content, where)
-    kind = content.get("type")
-    if kind not in fmt.INTERACTIVE_TYPES:
-        raise InteractiveProblem(
-            f"{where}.type", f"must be one of {', '.join(sorted(fmt.INTERACTIVE_TYPES))}."
-        )
+    kind = _kind(content, where, fmt.INTERACTIVE_TYPES)
     body_limit = fmt.INTERACTIVE_LIST_BODY_MAX_LENGTH if kind == "list" else fmt.INTERACTIVE_BODY_MAX_LENGTH
     if kind in BODY_REQUIRED or "body" in content:
         _text(_object(content, "body", where), "text", f"{where}.body", body_limit)

@@ -10,6 +10,7 @@ from omniroute.conversations.schemas import WindowOut
 from omniroute.core.deps import SessionDep
 from omniroute.core.errors import InvalidRequestError, not_found
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.ingest.service import record_inbound
 from omniroute.jobs.queue import shift_test_clock
 from omniroute.messages import service as messages
@@ -29,7 +30,7 @@ from omniroute.services import wake_workers_after_commit
 from omniroute.workspaces.auth import TestAuth
 from omniroute.workspaces.models import Workspace
 
-router = api_router(prefix="/sandbox", tags=["sandbox"])
+router = api_router(prefix="/sandbox", tags=["sandbox"], responses=error_responses(403))  # test keys only
 
 
 @router.post("/inbound", status_code=201, summary="A customer writes (test mode)")

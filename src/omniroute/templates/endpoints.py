@@ -7,6 +7,7 @@ from omniroute.channels.models import ChannelType
 from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, ProviderFailure
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.policy.templates import TemplateStatus
 from omniroute.providers.errors import ProviderError
@@ -52,7 +53,11 @@ async def list_templates(
     return Page(data=[service.to_out(t) for t in rows], has_more=has_more, next_cursor=cursor)
 
 
-@router.post("/channels/{channel_id}/templates/sync", summary="Pull the provider's template list")
+@router.post(
+    "/channels/{channel_id}/templates/sync",
+    summary="Pull the provider's template list",
+    responses=error_responses(502),
+)
 async def sync_templates(
     channel_id: str, auth: Auth, session: SessionDep, services: ServicesDep, request: Request
 ) -> TemplateSyncOut:

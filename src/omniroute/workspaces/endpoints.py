@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omniroute.conversations.tasks import expiring_lead
 from omniroute.core.deps import SessionDep
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.core.tenancy import Mode
 from omniroute.core.time import utcnow
@@ -32,7 +33,7 @@ from omniroute.workspaces.schemas import (
 )
 
 router = api_router(prefix="/workspace", tags=["workspace"])
-admin_router = api_router(tags=["administration"])
+admin_router = api_router(tags=["administration"], responses=error_responses(403))
 
 
 def _out(workspace: Workspace, mode: Mode) -> WorkspaceOut:
