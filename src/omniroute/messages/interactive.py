@@ -72,7 +72,9 @@ def _web_address(value: str | None, path: str) -> None:
         raise InteractiveProblem(path, "must be an http(s) URL.")
 
 
-def _kind(element: dict[str, Any], where: str, kinds: frozenset[str] | tuple[str, ...], here: str = "") -> str:
+def _kind(
+    element: dict[str, Any], where: str, kinds: frozenset[str] | tuple[str, ...], here: str = ""
+) -> str:
     """``element``'s ``type``: one of ``kinds`` (any other JSON value, an object included, is refused)."""
     kind = element.get("type")
     if not isinstance(kind, str) or kind not in kinds:
