@@ -1,11 +1,13 @@
 import logging
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.channels.schemas import ChannelOut
 from omniroute.contacts import service as contacts
+from omniroute.contacts.models import Contact
 from omniroute.conversations import service as conversations
 from omniroute.conversations import tasks as window_timers
 from omniroute.core.errors import InvalidRequestError
@@ -135,6 +137,31 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
             channel.id,
         )
         return None
+    try:
+        async with session.begin_nested():
+            message, contact = await _store_inbound(session, channel, event, mode, sender)
+    except IntegrityError:
+        # The same message in two webhook bodies applied at once: the other one stored it
+        # (the unique provider message id); this one changes nothing.
+        log.info(
+            "inbound message %s on %s stored concurrently: duplicate", event.provider_message_id, channel.id
+        )
+        return None
+    session.add(MessageStatusChange(message_id=message.id, status=MessageStatus.RECEIVED, at=event.timestamp))
+    messages.record_status_event(session, message, event.timestamp)
+    body = str(event.content.get("body", "")) if event.content_type == "text" else ""
+    word = contacts.keyword(body)
+    if word in contacts.OPT_OUT_KEYWORDS:
+        await contacts.opt_out(session, contact.id, channel.id, at=event.timestamp, source="keyword")
+    elif word in contacts.OPT_IN_KEYWORDS:
+        await contacts.opt_in(session, contact.id, channel.id)
+    return message
+
+
+async def _store_inbound(
+    session: AsyncSession, channel: Channel, event: InboundMessage, mode: Mode, sender: str
+) -> tuple[Message, Contact]:
+    """The contact, the conversation (window or last message time) and the message row."""
     contact = await contacts.get_or_create(session, channel.workspace_id, mode, sender)
     if event.profile_name and not contact.name:
         contact.name = event.profile_name
@@ -170,12 +197,4 @@ async def record_inbound(session: AsyncSession, channel: Channel, event: Inbound
     )
     session.add(message)
     await session.flush()
-    session.add(MessageStatusChange(message_id=message.id, status=MessageStatus.RECEIVED, at=event.timestamp))
-    messages.record_status_event(session, message, event.timestamp)
-    body = str(event.content.get("body", "")) if event.content_type == "text" else ""
-    word = contacts.keyword(body)
-    if word in contacts.OPT_OUT_KEYWORDS:
-        await contacts.opt_out(session, contact.id, channel.id, at=event.timestamp, source="keyword")
-    elif word in contacts.OPT_IN_KEYWORDS:
-        await contacts.opt_in(session, contact.id, channel.id)
-    return message
+    return message, contact

@@ -45,7 +45,7 @@ class Message(TenantScoped, Timestamped, Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_tenant_id", "workspace_id", "mode", "id"),
-        Index("ix_messages_provider_message_id", "channel_id", "provider_message_id"),
+        Index("ix_messages_provider_message_id", "channel_id", "provider_message_id", unique=True),
         Index("ix_messages_reference", "workspace_id", "mode", "reference"),
     )
 
