@@ -137,18 +137,8 @@ def rotate_secrets() -> None:
     this, then set OMNIROUTE_SECRET_KEY=NEW and restart again."""
     from omniroute.channels.service import reencrypt_secrets
 
-    settings = get_settings()
-    secrets.configure(settings)
-
-    async def run() -> int:
-        db = Database(settings.database_url)
-        try:
-            async with db.transaction() as session:
-                return await reencrypt_secrets(session)
-        finally:
-            await db.dispose()
-
-    count = asyncio.run(run())
+    secrets.configure(get_settings())
+    count = _in_transaction(reencrypt_secrets)
     console.print(f"re-encrypted the secrets of {count} channel(s) with the first key")
 
 
