@@ -99,6 +99,20 @@ async def run_on_postgres(url: str, *statements: str) -> None:
         await connection.close()
 
 
+async def scratch_database(settings: Settings, name: str) -> str:
+    """The URL of a new, empty database of the suite's kind (``name`` beside the suite's own
+    on PostgreSQL, a new file on SQLite), so a test can migrate or serve it without touching
+    the suite's tables or waiting on the suite's server."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / f'{name}.db'}"
+    database = f"{url.database}_{name}"
+    await run_on_postgres(
+        settings.database_url, f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"
+    )
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -45,8 +45,9 @@ from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.idempotency.service import HEADER as IDEMPOTENCY_HEADER
 from omniroute.idempotency.service import MAX_KEY_LENGTH
+from omniroute.migrations.runner import upgrade
 from omniroute.workspaces import service as workspaces
-from tests.conftest import CUSTOMER, POSITIONAL_BODY, serve
+from tests.conftest import CUSTOMER, POSITIONAL_BODY, scratch_database, serve
 
 EXAMPLES = int(os.environ.get("OMNIROUTE_SCHEMATHESIS_EXAMPLES", "5"))
 SEED = int(os.environ.get("OMNIROUTE_SCHEMATHESIS_SEED", "0"))
@@ -186,7 +187,9 @@ def _sometimes_real(context: HookContext, values: Any) -> SearchStrategy[Any]:
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     """The app under uvicorn with its workers, in a thread with its own event loop (the
     schemathesis test is synchronous and would otherwise block the loop that serves it),
-    and a throwaway workspace with one of each resource."""
+    on a database of its own (the suite's server sleeps with the suite's loop while this
+    synchronous test runs, possibly inside a transaction that would hold SQLite's write
+    lock), and a throwaway workspace with one of each resource."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="schemathesis-server", daemon=True)
     thread.start()
@@ -197,9 +200,13 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
 
         return asyncio.run_coroutine_threadsafe(wrapped(), loop).result(timeout=60)
 
-    url, stop = run(serve(create_app(settings)))
+    own_settings = settings.model_copy(
+        update={"database_url": run(scratch_database(settings, "schemathesis"))}
+    )
+    upgrade(own_settings.database_url)
+    url, stop = run(serve(create_app(own_settings)))
     try:
-        key = run(_throwaway_test_key(settings))
+        key = run(_throwaway_test_key(own_settings))
         server = LiveServer(url, {"Authorization": f"Bearer {key}"})
         with httpx.Client(base_url=url, headers=server.headers, timeout=30) as client:
             _seed(client, url)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import stat
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from omniroute import cli
@@ -27,7 +25,7 @@ from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.migrations.runner import downgrade, upgrade
 from omniroute.workspaces import service as workspaces
-from tests.conftest import run_on_postgres
+from tests.conftest import scratch_database
 from tests.providers.meta.live import ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, meta_config
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -38,15 +36,7 @@ SECRETS = {"access_token": ACCESS_TOKEN, "app_secret": APP_SECRET, "verify_token
 @pytest.fixture
 async def scratch(settings: Settings) -> AsyncIterator[str]:
     """A database of its own at the newest schema (the server's is untouched)."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "postgresql":
-        database = f"{url.database}_secrets"  # beside the suite's own database, never shared
-        await run_on_postgres(
-            settings.database_url, f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"
-        )
-        scratch_url = url.set(database=database).render_as_string(hide_password=False)
-    else:
-        scratch_url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'secrets.db'}"
+    scratch_url = await scratch_database(settings, "secrets")
     await asyncio.to_thread(upgrade, scratch_url)
     yield scratch_url
 

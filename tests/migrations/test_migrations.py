@@ -2,33 +2,18 @@
 ways, on SQLite and on PostgreSQL (whichever the suite runs on)."""
 
 import asyncio
-import tempfile
-from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy.engine import make_url
 
 from omniroute.config import Settings
 from omniroute.migrations.runner import alembic_config, downgrade, upgrade
-from tests.conftest import run_on_postgres
-
-DATABASE = "omniroute_migration_tests"
+from tests.conftest import scratch_database
 
 
 @pytest.fixture
 def empty_database(settings: Settings) -> str:
-    """A database of its own, so the server's tables are untouched."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() != "postgresql":
-        return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'migrations.db'}"
-
-    asyncio.run(
-        run_on_postgres(
-            settings.database_url, f"DROP DATABASE IF EXISTS {DATABASE}", f"CREATE DATABASE {DATABASE}"
-        )
-    )
-    return url.set(database=DATABASE).render_as_string(hide_password=False)
+    return asyncio.run(scratch_database(settings, "migrations"))
 
 
 def test_migrations_produce_exactly_the_models_schema(empty_database: str) -> None:
