@@ -20,9 +20,14 @@ from omniroute.conversations.endpoints import router as conversations_router
 from omniroute.core.http import RequestContextMiddleware, api_router, install_error_handlers
 from omniroute.core.openapi import API_KEY, install_openapi
 from omniroute.hooks.endpoints import router as hooks_router
+from omniroute.hooks.service import PROCESS_JOB
+from omniroute.hooks.tasks import WEBHOOK_BATCH_SIZE, apply_webhooks
+from omniroute.jobs.batch import BatchWorker
 from omniroute.jobs.worker import Worker
 from omniroute.logs.endpoints import router as logs_router
+from omniroute.messages.dispatch import dispatch_batch
 from omniroute.messages.endpoints import router as messages_router
+from omniroute.messages.service import DISPATCH_JOB
 from omniroute.sandbox.endpoints import router as sandbox_router
 from omniroute.services import Services, build_services
 from omniroute.templates.endpoints import router as templates_router
@@ -53,15 +58,43 @@ class Health(BaseModel):
 
 
 def start_workers(services: Services, stop: asyncio.Event) -> asyncio.Task[None]:
+    """The background loops of one process: message dispatch and provider webhooks, each
+    in batches, and a worker for every other job."""
     settings = services.settings
+    batch_workers = [
+        BatchWorker(
+            services,
+            kind=DISPATCH_JOB,
+            handler=dispatch_batch,
+            batch_size=settings.dispatch_batch_size,
+            max_in_flight=settings.dispatch_max_in_flight,
+            poll_interval=settings.worker_poll_interval,
+            lease=settings.job_lease_seconds,
+        ),
+        BatchWorker(
+            services,
+            kind=PROCESS_JOB,
+            handler=apply_webhooks,
+            batch_size=WEBHOOK_BATCH_SIZE,
+            max_in_flight=2 * WEBHOOK_BATCH_SIZE,
+            poll_interval=settings.worker_poll_interval,
+            lease=settings.job_lease_seconds,
+        ),
+    ]
     worker = Worker(
         services,
         concurrency=settings.worker_concurrency,
         poll_interval=settings.worker_poll_interval,
         lease=settings.job_lease_seconds,
+        excluding=[batch_worker.kind for batch_worker in batch_workers],
     )
-    services.on_jobs_enqueued(worker.wake)
-    return asyncio.create_task(worker.run(stop), name="omniroute-worker")
+    for loop in (*batch_workers, worker):
+        services.on_jobs_enqueued(loop.wake)
+
+    async def run() -> None:
+        await asyncio.gather(*(loop.run(stop) for loop in (*batch_workers, worker)))
+
+    return asyncio.create_task(run(), name="omniroute-workers")
 
 
 def create_app(settings: Settings | None = None, *, run_workers: bool = True) -> FastAPI:

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     worker_concurrency: int = Field(default=8, ge=1, le=256)
+    dispatch_batch_size: int = Field(
+        default=100, ge=1, le=1000, description="Messages a dispatcher claims, checks and records at a time."
+    )
+    dispatch_max_in_flight: int = Field(
+        default=256, ge=1, le=4096, description="Messages a dispatcher has at the providers at once."
+    )
     worker_poll_interval: float = Field(default=0.5, gt=0, description="Seconds between queue polls.")
     job_lease_seconds: float = Field(
         default=60.0, gt=0, description="A claimed job not finished within this is re-claimable."

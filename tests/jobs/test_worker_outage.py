@@ -111,8 +111,10 @@ async def test_a_wake_up_that_comes_while_the_worker_claims_is_not_lost(
     original_claim = queue.claim
     woken_during_claim = asyncio.Event()
 
-    async def claim(session: Any, worker_id: str, limit: int, lease: float) -> list[queue.ClaimedJob]:
-        claimed = await original_claim(session, worker_id, limit, lease)
+    async def claim(
+        session: Any, worker_id: str, limit: int, lease: float, **kinds: Any
+    ) -> list[queue.ClaimedJob]:
+        claimed = await original_claim(session, worker_id, limit, lease, **kinds)
         if not claimed and not worker._running and not woken_during_claim.is_set():
             # A request commits a job meanwhile (here in the claim's own transaction: SQLite
             # has one writer) and wakes the worker, after the claim's query ran.

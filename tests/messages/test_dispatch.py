@@ -19,6 +19,7 @@ from omniroute.core.db import Database
 from omniroute.core.errors import PolicyError
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.messages import service
+from omniroute.messages.facts import Facts
 from omniroute.policy.templates import TemplateStatus
 from omniroute.templates.models import Template
 from omniroute.templates.service import record_status
@@ -126,11 +127,11 @@ async def test_decide_refuses_free_form_once_now_is_past_the_window(tenant: Tena
         ref = TenantRef(tenant.workspace_id, Mode.TEST)
 
         inside = await service.decide(
-            session, ref, channel, contact, draft, expires_at - timedelta(seconds=1)
+            Facts(session), ref, channel, contact, draft, expires_at - timedelta(seconds=1)
         )
         assert inside.kind == "session"
         with pytest.raises(PolicyError) as refused:
-            await service.decide(session, ref, channel, contact, draft, expires_at)
+            await service.decide(Facts(session), ref, channel, contact, draft, expires_at)
     assert refused.value.code == "window_closed"
     assert ts(refused.value.details["expired_at"]) == expires_at
 

@@ -10,17 +10,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from omniroute.channels.models import Channel
 from omniroute.config import Settings
 from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.ingest.service import apply_status
+from omniroute.jobs import queue
 from omniroute.jobs.models import Job
 from omniroute.jobs.registry import JobContext, RetryLater
 from omniroute.messages import dispatch
 from omniroute.messages.models import Message
+from omniroute.messages.service import DISPATCH_JOB
 from omniroute.providers.base import OutboundMessage, Provider, SendReceipt
 from omniroute.providers.errors import (
     ProviderAuthError,
@@ -267,3 +269,66 @@ async def test_rejected_credentials_mark_the_channel_and_later_sends_are_refused
     refused = await tenant.send()
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "channel_unavailable"
+
+
+async def queued_batch(db: Database, tenant: Tenant, count: int) -> list[queue.ClaimedJob]:
+    """``count`` messages to customers whose windows are open, each as the dispatch job a
+    batch worker would have claimed."""
+    jobs = []
+    for n in range(count):
+        customer = f"+1555010{n:04d}"
+        await tenant.inbound(sender=customer)
+        message_id = await accept_without_worker(db, tenant, to=customer, text={"body": f"Order {n}"})
+        jobs.append(queue.ClaimedJob(f"job_{n}", DISPATCH_JOB, {"message_id": message_id}, 1, 20))
+    return jobs
+
+
+async def test_a_batch_records_each_message_by_its_own_outcome(
+    harness: Any, db: Database, tenant: Tenant
+) -> None:
+    jobs = await queued_batch(db, tenant, 4)
+    run, provider = harness(
+        [
+            "wamid.sent",
+            ProviderTransientError("503 from the provider", code="provider_unavailable"),
+            ProviderRejected("not a WhatsApp user", code="undeliverable", provider_code=131026),
+            ProviderOutcomeUnknown("read timeout after the request was sent"),
+        ]
+    )
+    retries = await dispatch.dispatch_batch(run.context.services, jobs)
+
+    sent, retried, rejected, unknown = [await run.message(job.payload["message_id"]) for job in jobs]
+    assert [sent.message_id for sent in provider.sent] == [job.payload["message_id"] for job in jobs]
+    assert (sent.status, sent.provider_message_id) == ("sent", "wamid.sent")
+    assert list(retries) == [jobs[1].id], "only the retryable one runs again"
+    assert (retried.status, retried.next_attempt_at is not None) == ("sending", True)
+    assert rejected.status == "failed" and rejected.error is not None
+    assert rejected.error["provider_code"] == 131026
+    assert (unknown.status, unknown.outcome_unknown_since is not None) == ("sending", True)
+
+
+async def test_a_batch_costs_the_same_statements_whatever_its_size(
+    harness: Any, db: Database, tenant: Tenant, settings: Settings
+) -> None:
+    """Every rule is checked again at dispatch, for the whole batch at once: a batch of
+    twelve reads and writes with as many statements as a batch of three."""
+    statements: list[int] = []
+
+    async def count_statements(jobs: list[queue.ClaimedJob]) -> int:
+        counted = Database(settings.database_url)
+        seen: list[str] = []
+        event.listen(counted.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+        run = Harness(counted, settings, ScriptedProvider([f"wamid.{job.id}" for job in jobs]))
+        await dispatch.dispatch_batch(run.context.services, jobs)
+        await counted.dispose()
+        if counted.is_sqlite:
+            # SQLite cannot say which generated key belongs to which row of a multi-row
+            # INSERT, so SQLAlchemy inserts rows with an autoincrement key (the status
+            # history) one at a time there; PostgreSQL takes them in one statement.
+            seen = [sql for n, sql in enumerate(seen) if n == 0 or sql != seen[n - 1]]
+        return len(seen)
+
+    jobs = await queued_batch(db, tenant, 15)
+    statements.append(await count_statements(jobs[:3]))
+    statements.append(await count_statements(jobs[3:]))
+    assert statements[0] == statements[1], statements

@@ -13,41 +13,71 @@ from omniroute.core.time import utcnow
 from omniroute.hooks.models import ProviderWebhook
 from omniroute.hooks.service import PROCESS_JOB
 from omniroute.ingest.service import apply_event
-from omniroute.jobs.registry import JobContext, task
+from omniroute.jobs.queue import ClaimedJob
+from omniroute.jobs.registry import JobContext, RetryLater, task
 from omniroute.providers.meta import webhook
 
 log = logging.getLogger(__name__)
 
 
+WEBHOOK_BATCH_SIZE = 100
+"""Provider webhooks applied in one transaction by the batch worker."""
+
+
+async def apply_webhooks(services: Any, jobs: list[ClaimedJob]) -> dict[str, RetryLater]:
+    """A batch of stored webhooks applied in one transaction (see ``jobs.batch``)."""
+    webhook_ids = [job.payload["webhook_id"] for job in jobs]
+    async with services.db.transaction() as session:
+        rows = await session.scalars(
+            select(ProviderWebhook)
+            .where(ProviderWebhook.id.in_(webhook_ids))
+            .order_by(ProviderWebhook.id)
+            .with_for_update()
+        )
+        webhooks = rows.all()
+        channel_ids = {row.channel_id for row in webhooks}
+        # Read into the session, so each webhook's channel below is found without a query.
+        (await session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))).all()
+        for row in webhooks:
+            await _apply(session, row)
+    return {}
+
+
 @task(PROCESS_JOB)
 async def process(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """One stored webhook applied on its own (when its batch failed as a whole)."""
     async with ctx.db.transaction() as session:
         row = await session.get(ProviderWebhook, payload["webhook_id"], with_for_update=True)
-        if row is None or row.processed_at is not None:
-            return
-        row.processed_at = utcnow()
-        channel = await session.get(Channel, row.channel_id)
-        try:
-            body = storable(json.loads(row.body))
-            if not isinstance(body, dict):
-                raise ValueError("the body is not a JSON object")
-        except (ValueError, RecursionError) as exc:
-            row.error = f"unreadable body: {exc}"
-            log.warning("webhook %s on %s: %s", row.id, row.channel_id, row.error)
-            return
-        if channel is None:
-            return
-        for item in webhook.parse(body):
-            target = await _channel_of(session, channel, item.phone_number_id)
-            if target is None:
-                log.warning(
-                    "webhook %s: no meta channel of this workspace has phone_number_id %s; skipped %s",
-                    row.id,
-                    item.phone_number_id,
-                    item.event.type,
-                )
-                continue
-            await apply_event(session, target, item.event)
+        if row is not None:
+            await _apply(session, row)
+
+
+async def _apply(session: AsyncSession, row: ProviderWebhook) -> None:
+    if row.processed_at is not None:
+        return
+    row.processed_at = utcnow()
+    channel = await session.get(Channel, row.channel_id)
+    try:
+        body = storable(json.loads(row.body))
+        if not isinstance(body, dict):
+            raise ValueError("the body is not a JSON object")
+    except (ValueError, RecursionError) as exc:
+        row.error = f"unreadable body: {exc}"
+        log.warning("webhook %s on %s: %s", row.id, row.channel_id, row.error)
+        return
+    if channel is None:
+        return
+    for item in webhook.parse(body):
+        target = await _channel_of(session, channel, item.phone_number_id)
+        if target is None:
+            log.warning(
+                "webhook %s: no meta channel of this workspace has phone_number_id %s; skipped %s",
+                row.id,
+                item.phone_number_id,
+                item.event.type,
+            )
+            continue
+        await apply_event(session, target, item.event)
 
 
 async def _channel_of(session: AsyncSession, channel: Channel, phone_number_id: str | None) -> Channel | None:

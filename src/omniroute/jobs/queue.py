@@ -1,6 +1,7 @@
 """Enqueue, claim, finish and reschedule jobs. Portable across SQLite and PostgreSQL."""
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,20 +80,34 @@ async def ensure_recurring(session: AsyncSession, kind: str) -> None:
     )
 
 
-async def claim(session: AsyncSession, worker_id: str, limit: int, lease: float) -> list[ClaimedJob]:
-    """Lease up to ``limit`` due jobs to this worker, highest priority and oldest first.
+async def claim(
+    session: AsyncSession,
+    worker_id: str,
+    limit: int,
+    lease: float,
+    *,
+    only: Collection[str] = (),
+    excluding: Collection[str] = (),
+) -> list[ClaimedJob]:
+    """Lease up to ``limit`` due jobs to this worker, highest priority and oldest first;
+    of the kinds in ``only`` if given, never of the kinds in ``excluding``.
 
     On PostgreSQL the inner ``FOR UPDATE SKIP LOCKED`` lets concurrent workers claim
     disjoint sets; on SQLite the single writer lock serialises claims.
     """
     now = time.time()
+    conditions = [
+        Job.dead.is_(False),
+        Job.run_at <= now,
+        or_(Job.locked_until.is_(None), Job.locked_until < now),
+    ]
+    if only:
+        conditions.append(Job.kind.in_(only))
+    if excluding:
+        conditions.append(Job.kind.not_in(excluding))
     due = (
         select(Job.id)
-        .where(
-            Job.dead.is_(False),
-            Job.run_at <= now,
-            or_(Job.locked_until.is_(None), Job.locked_until < now),
-        )
+        .where(*conditions)
         .order_by(Job.priority, Job.run_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -109,7 +124,12 @@ async def claim(session: AsyncSession, worker_id: str, limit: int, lease: float)
 
 
 async def finish(session: AsyncSession, job_id: str, worker_id: str) -> None:
-    await session.execute(delete(Job).where(Job.id == job_id, Job.locked_by == worker_id))
+    await finish_many(session, [job_id], worker_id)
+
+
+async def finish_many(session: AsyncSession, job_ids: Collection[str], worker_id: str) -> None:
+    """Delete finished jobs that this worker still holds, in one statement."""
+    await session.execute(delete(Job).where(Job.id.in_(job_ids), Job.locked_by == worker_id))
 
 
 async def reschedule(

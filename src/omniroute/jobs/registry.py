@@ -5,8 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from omniroute.core.db import Database
+from omniroute.jobs.queue import ClaimedJob
 
 Handler = Callable[["JobContext", dict[str, Any]], Awaitable[None]]
+BatchHandler = Callable[[Any, list["ClaimedJob"]], Awaitable[dict[str, "RetryLater"]]]
+"""Runs a batch of claimed jobs of one kind with the process's services; returns the ones
+to run again later, by job id (every other one is finished)."""
 
 _HANDLERS: dict[str, Handler] = {}
 

@@ -6,7 +6,8 @@ import os
 import socket
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Coroutine
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +30,18 @@ def backoff(attempt: int) -> float:
 
 
 class Worker:
-    def __init__(self, services: object, *, concurrency: int, poll_interval: float, lease: float):
+    def __init__(
+        self,
+        services: object,
+        *,
+        concurrency: int,
+        poll_interval: float,
+        lease: float,
+        only: Collection[str] = (),
+        excluding: Collection[str] = (),
+    ):
+        """``only``/``excluding``: the job kinds this loop claims, or leaves to a loop of
+        their own (message dispatch)."""
         from omniroute.services import Services
 
         assert isinstance(services, Services)
@@ -37,6 +49,8 @@ class Worker:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.lease = lease
+        self.only = only
+        self.excluding = excluding
         self.id = f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
         self._wakeup = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -48,22 +62,23 @@ class Worker:
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
+        log.info("%s %s started (concurrency %d)", type(self).__name__, self.id, self.concurrency)
         self._stop = stop
         await self._ensure_recurring_jobs()
         while not stop.is_set():
-            free = self.concurrency - len(self._running)
+            limit = self._claim_limit()
             claimed: list[queue.ClaimedJob] = []
             # Cleared before claiming, so a wake-up that comes while the claim runs (a
             # commit that enqueued a job this claim did not see) is not lost.
             self._wakeup.clear()
-            if free > 0:
-                claimed = await self._claim(free)
-            for job in claimed:
-                task = asyncio.create_task(self._execute(job))
-                self._running.add(task)
-                task.add_done_callback(self._done)
-            if len(claimed) == free and free > 0:
+            if limit > 0:
+                claimed = await self._claim(limit)
+            if claimed:
+                for work in self._start(claimed):
+                    task = asyncio.create_task(work)
+                    self._running.add(task)
+                    task.add_done_callback(self._done)
+            if claimed and len(claimed) == limit:
                 continue  # there may be more due work: claim again at once
             waiters = [asyncio.create_task(self._wakeup.wait()), asyncio.create_task(stop.wait())]
             await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
@@ -71,12 +86,22 @@ class Worker:
                 waiter.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-        log.info("worker %s stopped", self.id)
+        log.info("%s %s stopped", type(self).__name__, self.id)
 
-    async def _claim(self, free: int) -> list[queue.ClaimedJob]:
+    def _claim_limit(self) -> int:
+        """How many jobs to claim now: one per free slot."""
+        return self.concurrency - len(self._running)
+
+    def _start(self, claimed: list[queue.ClaimedJob]) -> list[Coroutine[Any, Any, None]]:
+        """The work to run for the claimed jobs: each job on its own."""
+        return [self._execute(job) for job in claimed]
+
+    async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
         try:
             async with self.services.db.transaction() as session:
-                claimed = await queue.claim(session, self.id, free, self.lease)
+                claimed = await queue.claim(
+                    session, self.id, limit, self.lease, only=self.only, excluding=self.excluding
+                )
         except Exception as exc:
             if not is_database_unavailable(exc):
                 log.exception("claiming jobs failed; retrying after a poll interval")
@@ -109,7 +134,8 @@ class Worker:
         except RetryLater as retry:
             delay, reason = retry.delay, str(retry)
             await self._record(
-                job, lambda session: queue.reschedule(session, job.id, self.id, delay=delay, error=reason)
+                _label(job),
+                lambda session: queue.reschedule(session, job.id, self.id, delay=delay, error=reason),
             )
             return
         except Exception as exc:
@@ -122,7 +148,7 @@ class Worker:
                     OUTAGE_RETRY_SECONDS,
                 )
                 await self._record(
-                    job,
+                    _label(job),
                     lambda session: queue.reschedule(
                         session, job.id, self.id, delay=OUTAGE_RETRY_SECONDS, error=error, count_attempt=False
                     ),
@@ -130,17 +156,18 @@ class Worker:
                 return
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             if job.attempts >= job.max_attempts:
-                await self._record(job, lambda session: queue.bury(session, job.id, self.id, error))
+                await self._record(_label(job), lambda session: queue.bury(session, job.id, self.id, error))
             else:
                 delay = backoff(job.attempts)
                 await self._record(
-                    job, lambda session: queue.reschedule(session, job.id, self.id, delay=delay, error=error)
+                    _label(job),
+                    lambda session: queue.reschedule(session, job.id, self.id, delay=delay, error=error),
                 )
             return
-        await self._record(job, lambda session: queue.finish(session, job.id, self.id))
+        await self._record(_label(job), lambda session: queue.finish(session, job.id, self.id))
         log.debug("job %s (%s) done in %.3fs", job.id, job.kind, time.monotonic() - started)
 
-    async def _record(self, job: queue.ClaimedJob, action: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    async def _record(self, label: str, action: Callable[[AsyncSession], Awaitable[None]]) -> None:
         """Record a job's outcome (finish, reschedule, bury). While the database is
         unavailable, try again with back-off, so the outcome is recorded as soon as it is
         back instead of the job staying locked until its lease runs out. Gives up only
@@ -155,10 +182,12 @@ class Worker:
             await when_available(record, give_up_after=self.lease, stop=self._stop)
         except Exception as exc:
             if not is_database_unavailable(exc):
-                log.exception("job %s (%s): could not record its outcome", job.id, job.kind)
+                log.exception("%s: could not record its outcome", label)
                 return
             log.warning(
-                "job %s (%s): outcome not recorded (database unavailable); it runs again when its lease ends",
-                job.id,
-                job.kind,
+                "%s: outcome not recorded (database unavailable); it runs again when its lease ends", label
             )
+
+
+def _label(job: queue.ClaimedJob) -> str:
+    return f"job {job.id} ({job.kind})"

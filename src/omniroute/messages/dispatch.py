@@ -1,11 +1,13 @@
-"""Dispatch: hand one queued message to its channel's provider, exactly once.
+"""Dispatch: hand queued messages to their channels' providers, exactly once, a batch at
+a time.
 
-1. In a transaction, re-check the rules (the window may have closed while the message
-   waited), mark the message ``sending`` and set ``provider_call_started_at``; commit.
-2. Call the provider outside any transaction.
-3. In a transaction, record the result: accepted (provider id stored; statuses follow),
-   retryable (job rescheduled with back-off), final (``failed`` with the reason), or
-   unknown (see below).
+1. In one transaction for the batch, re-check every rule for each message (the window may
+   have closed while it waited; ``BatchFacts`` reads what the rules need with a few
+   queries), mark it ``sending`` and set ``provider_call_started_at``; commit.
+2. Call the providers concurrently, outside any transaction.
+3. In one transaction for the batch, record each result: accepted (provider id stored;
+   statuses follow), retryable (to be tried again after a back-off), final (``failed``
+   with the reason), or unknown (see below).
 
 A send whose outcome is unknown (a timeout after the request left, or a worker that
 died between steps 1 and 3, found by ``provider_call_started_at`` still being set) is
@@ -17,9 +19,12 @@ it; after ``unknown_outcome_grace_seconds`` without one it fails with
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelStatus
@@ -31,6 +36,7 @@ from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, RetryLater, task
 from omniroute.jobs.worker import backoff
 from omniroute.messages import service
+from omniroute.messages.facts import BatchFacts
 from omniroute.messages.models import Message, MessageKind, MessageStatus
 from omniroute.providers.base import OutboundMessage, Provider, SendReceipt, TemplateSend
 from omniroute.providers.errors import (
@@ -46,93 +52,197 @@ log = logging.getLogger(__name__)
 UNKNOWN_OUTCOME_CODE = "send_outcome_unknown"
 
 
-async def _load(session: AsyncSession, message_id: str) -> tuple[Message, Channel, Workspace] | None:
-    message = await session.get(Message, message_id, with_for_update=True)
-    if message is None:
-        return None
-    channel = await session.get(Channel, message.channel_id)
-    workspace = await session.get(Workspace, message.workspace_id)
-    assert channel is not None and workspace is not None
-    return message, channel, workspace
+@dataclass(frozen=True)
+class _Send:
+    message_id: str
+    provider: Provider
+    outbound: OutboundMessage
+    attempts: int
 
 
-@task(service.DISPATCH_JOB)
-async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
-    message_id = payload["message_id"]
-    settings = ctx.services.settings
-    async with ctx.db.transaction() as session:
-        loaded = await _load(session, message_id)
-        if loaded is None:
-            return
-        message, channel, workspace = loaded
-        now = workspace.now(Mode(message.mode))
+class _Batch:
+    """A batch of messages locked in one transaction, with the rows their rules read."""
+
+    def __init__(self, session: AsyncSession, messages: Sequence[Message]) -> None:
+        self.session = session
+        self.messages = messages
+        self.channels: dict[str, Channel] = {}
+        self.workspaces: dict[str, Workspace] = {}
+
+    @classmethod
+    async def lock(cls, session: AsyncSession, message_ids: Sequence[str]) -> "_Batch":
+        """Lock the messages (in id order, so two batches never wait on each other in a
+        cycle) and read their channels and workspaces."""
+        messages = (
+            await session.scalars(
+                select(Message).where(Message.id.in_(message_ids)).order_by(Message.id).with_for_update()
+            )
+        ).all()
+        batch = cls(session, messages)
+        channel_ids = {message.channel_id for message in messages}
+        workspace_ids = {message.workspace_id for message in messages}
+        batch.channels = {
+            channel.id: channel
+            for channel in await session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
+        }
+        batch.workspaces = {
+            workspace.id: workspace
+            for workspace in await session.scalars(select(Workspace).where(Workspace.id.in_(workspace_ids)))
+        }
+        return batch
+
+    def now(self, message: Message) -> datetime:
+        """The message's workspace clock (a test-mode message follows its test clock)."""
+        return self.workspaces[message.workspace_id].now(Mode(message.mode))
+
+
+async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[str, RetryLater]:
+    """Hand these queued messages to their providers. Returns the ones to hand over again
+    later, with when; every other one was handed over, failed with a reason, or found
+    already handed over (or possibly so: then it is never sent again)."""
+    settings = services.settings
+    async with services.db.transaction() as session:
+        sends = await _prepare_batch(session, services, message_ids)
+    if not sends:
+        return {}
+    results = await asyncio.gather(
+        *(_send_within(send.provider, send.outbound, settings.provider_timeout_seconds) for send in sends)
+    )
+
+    async def record() -> dict[str, RetryLater]:
+        async with services.db.transaction() as session:
+            return await _record_results(session, settings, sends, results)
+
+    # The providers' answers exist only in this worker's memory: wait for the database to
+    # take them, for as long as the job lease allows (half of it; the sends were bounded
+    # well inside the other half).
+    recorded: dict[str, RetryLater] = await when_available(
+        record, give_up_after=settings.job_lease_seconds / 2
+    )
+    return recorded
+
+
+async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequence[str]) -> list[_Send]:
+    settings = services.settings
+    batch = await _Batch.lock(session, message_ids)
+    contacts = {
+        contact.id: contact
+        for contact in await session.scalars(
+            select(Contact).where(Contact.id.in_({m.contact_id for m in batch.messages}))
+        )
+    }
+    facts = BatchFacts(session)
+    await facts.prefetch((message.contact_id, message.channel_id) for message in batch.messages)
+    sends: list[_Send] = []
+    for message in batch.messages:
+        now = batch.now(message)
         if (
             message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING)
             or message.provider_message_id
             or message.outcome_unknown_since
         ):
-            return  # already handed over, or possibly handed over: never send it again
+            continue  # already handed over, or possibly handed over: never send it again
         if message.provider_call_started_at is not None:
             _outcome_unknown(
                 session, message, now, settings.unknown_outcome_grace_seconds, "worker stopped mid-send"
             )
-            return
-        outbound = await _prepare(session, message, channel, now)
+            continue
+        channel = batch.channels[message.channel_id]
+        outbound = await _prepare(session, facts, message, channel, contacts[message.contact_id], now)
         if outbound is None:
-            return
-        attempts = message.attempts
+            continue
         # The channel actually used: a channel fallback may have switched it (when it did
         # not, the session's identity map answers without a query).
         sending_channel = await session.get(Channel, message.channel_id)
         assert sending_channel is not None
-        provider = ctx.services.providers.for_channel(sending_channel)
+        provider = services.providers.for_channel(sending_channel)
+        sends.append(_Send(message.id, provider, outbound, message.attempts))
+    return sends
 
-    try:
-        receipt = await _send_within(provider, outbound, settings.provider_timeout_seconds)
-    except ProviderError as error:
-        await _record_failure(ctx, message_id, error, attempts)
-        return
 
-    async def record_acceptance() -> None:
-        async with ctx.db.transaction() as session:
-            loaded = await _load(session, message_id)
-            assert loaded is not None
-            accepted, _, accepted_in = loaded
-            accepted.provider_message_id = receipt.provider_message_id
-            accepted.provider_call_started_at = None
-            accepted.next_attempt_at = None
+async def _record_results(
+    session: AsyncSession,
+    settings: Any,
+    sends: Sequence[_Send],
+    results: Sequence[SendReceipt | ProviderError],
+) -> dict[str, RetryLater]:
+    batch = await _Batch.lock(session, [send.message_id for send in sends])
+    messages = {message.id: message for message in batch.messages}
+    retries: dict[str, RetryLater] = {}
+    for send, result in zip(sends, results, strict=True):
+        message = messages[send.message_id]
+        now = batch.now(message)
+        message.provider_call_started_at = None
+        if isinstance(result, SendReceipt):
+            message.provider_message_id = result.provider_message_id
+            message.next_attempt_at = None
             # Accepted by the provider: ``sent``. Its own statuses (delivered, read,
             # failed) follow; a webhook lost or late does not leave the message ``sending``.
-            service.transition(session, accepted, MessageStatus.SENT, accepted_in.now(Mode(accepted.mode)))
+            service.transition(session, message, MessageStatus.SENT, now)
+        elif isinstance(result, ProviderOutcomeUnknown):
+            _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, result.message)
+        elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
+            delay = max(result.retry_after or 0.0, backoff(send.attempts))
+            message.next_attempt_at = now + timedelta(seconds=delay)
+            retries[message.id] = RetryLater(delay, f"{result.code}: {result.message}")
+        else:
+            if isinstance(result, ProviderAuthError):
+                batch.channels[message.channel_id].status = ChannelStatus.CREDENTIALS_REJECTED
+            code = result.code if not isinstance(result, ProviderTransientError) else "retries_exhausted"
+            service.fail(
+                session, message, now, code=code, text=result.message, provider_code=result.provider_code
+            )
+    return retries
 
-    await when_available(record_acceptance, give_up_after=_recording_patience(ctx))
+
+async def dispatch_batch(services: Any, jobs: list[queue.ClaimedJob]) -> dict[str, RetryLater]:
+    """A batch of dispatch jobs (see ``jobs.batch``): the jobs whose message is to be
+    handed over again later."""
+    retries = await dispatch_messages(services, [job.payload["message_id"] for job in jobs])
+    return {
+        job.id: retries[job.payload["message_id"]] for job in jobs if job.payload["message_id"] in retries
+    }
 
 
-def _recording_patience(ctx: JobContext) -> float:
-    """How long a provider's answer waits for the database to record it: it exists only
-    in this worker's memory, and the job's lease must not run out meanwhile (half the
-    lease; the send itself is bounded well inside the other half)."""
-    return float(ctx.services.settings.job_lease_seconds) / 2
+@task(service.DISPATCH_JOB)
+async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """One message's dispatch job run on its own (when its batch failed as a whole)."""
+    message_id = payload["message_id"]
+    retry = (await dispatch_messages(ctx.services, [message_id])).get(message_id)
+    if retry is not None:
+        raise retry
 
 
-async def _send_within(provider: Provider, outbound: OutboundMessage, seconds: float) -> SendReceipt:
-    """Bound every provider call well inside the job lease, so no second worker can take
-    the job while the call may still be running. Adapters map their own timeouts more
-    precisely (before the request left: transient; after: unknown)."""
+async def _send_within(
+    provider: Provider, outbound: OutboundMessage, seconds: float
+) -> SendReceipt | ProviderError:
+    """The provider's answer, or the error saying why there is none. Every call is bounded
+    well inside the job lease, so no second worker can take the job while the call may
+    still be running. Adapters map their own timeouts more precisely (before the request
+    left: transient; after: unknown); anything else unexpected may have happened after the
+    request left, so its outcome is unknown."""
     try:
         return await asyncio.wait_for(provider.send(outbound), seconds)
-    except TimeoutError as exc:
-        raise ProviderOutcomeUnknown(f"no answer from the provider within {seconds:g}s") from exc
+    except ProviderError as error:
+        return error
+    except TimeoutError:
+        return ProviderOutcomeUnknown(f"no answer from the provider within {seconds:g}s")
+    except Exception as exc:
+        log.exception("message %s: the provider adapter failed unexpectedly", outbound.message_id)
+        return ProviderOutcomeUnknown(f"the provider adapter failed unexpectedly: {exc!r}")
 
 
 async def _prepare(
-    session: AsyncSession, message: Message, channel: Channel, now: datetime
+    session: AsyncSession,
+    facts: BatchFacts,
+    message: Message,
+    channel: Channel,
+    contact: Contact,
+    now: datetime,
 ) -> OutboundMessage | None:
     """Re-check the rules at dispatch time and mark the message as being sent. Returns
     None when the message was failed instead."""
     tenant = TenantRef(message.workspace_id, Mode(message.mode))
-    contact = await session.get(Contact, message.contact_id)
-    assert contact is not None
     if channel.status != ChannelStatus.ACTIVE or channel.deleted_at is not None:
         service.fail(
             session,
@@ -152,7 +262,7 @@ async def _prepare(
         fallback=None if is_template else message.fallback,
     )
     try:
-        decision = await service.decide(session, tenant, channel, contact, draft, now)
+        decision = await service.decide(facts, tenant, channel, contact, draft, now)
     except APIError as refusal:
         service.fail(session, message, now, code=refusal.code, text=refusal.message)
         return None
@@ -184,37 +294,6 @@ async def _prepare(
     )
 
 
-async def _record_failure(ctx: JobContext, message_id: str, error: ProviderError, attempts: int) -> None:
-    settings = ctx.services.settings
-
-    async def record() -> float | None:
-        """Returns the delay before the next attempt, if there is one."""
-        async with ctx.db.transaction() as session:
-            loaded = await _load(session, message_id)
-            assert loaded is not None
-            message, channel, workspace = loaded
-            now = workspace.now(Mode(message.mode))
-            message.provider_call_started_at = None
-            if isinstance(error, ProviderOutcomeUnknown):
-                _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, error.message)
-            elif isinstance(error, ProviderTransientError) and attempts < settings.send_max_attempts:
-                delay = max(error.retry_after or 0.0, backoff(attempts))
-                message.next_attempt_at = now + timedelta(seconds=delay)
-                return delay
-            else:
-                if isinstance(error, ProviderAuthError):
-                    channel.status = ChannelStatus.CREDENTIALS_REJECTED
-                code = error.code if not isinstance(error, ProviderTransientError) else "retries_exhausted"
-                service.fail(
-                    session, message, now, code=code, text=error.message, provider_code=error.provider_code
-                )
-        return None
-
-    retry_delay = await when_available(record, give_up_after=_recording_patience(ctx))
-    if retry_delay is not None:
-        raise RetryLater(retry_delay, f"{error.code}: {error.message}")
-
-
 def _outcome_unknown(session: AsyncSession, message: Message, now: datetime, grace: float, why: str) -> None:
     log.warning("message %s: send outcome unknown (%s); not resending", message.id, why)
     message.provider_call_started_at = None
@@ -233,15 +312,14 @@ def _outcome_unknown(session: AsyncSession, message: Message, now: datetime, gra
 async def resolve_unknown(ctx: JobContext, payload: dict[str, Any]) -> None:
     """No provider status matched the message within the grace period: fail it, saying why."""
     async with ctx.db.transaction() as session:
-        loaded = await _load(session, payload["message_id"])
-        if loaded is None:
-            return
-        message, _, workspace = loaded
-        if message.provider_message_id is None and message.status == MessageStatus.SENDING:
+        batch = await _Batch.lock(session, [payload["message_id"]])
+        for message in batch.messages:
+            if message.provider_message_id is not None or message.status != MessageStatus.SENDING:
+                continue
             service.fail(
                 session,
                 message,
-                workspace.now(Mode(message.mode)),
+                batch.now(message),
                 code=UNKNOWN_OUTCOME_CODE,
                 text="The provider did not confirm this send and it was not retried, to avoid a "
                 "duplicate. It may or may not have been delivered; check with the customer before resending.",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels import service as channels
@@ -21,6 +21,7 @@ from omniroute.core.time import rfc3339
 from omniroute.events import service as events
 from omniroute.events.types import EventType
 from omniroute.jobs import queue
+from omniroute.messages.facts import Facts
 from omniroute.messages.models import (
     Direction,
     FallbackUsed,
@@ -32,7 +33,7 @@ from omniroute.messages.models import (
 )
 from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
 from omniroute.messages.status import should_apply
-from omniroute.policy.limits import MESSAGING_LIMIT_PERIOD, tier_limit
+from omniroute.policy.limits import tier_limit
 from omniroute.policy.templates import HYDRATED_BODY_MAX_LENGTH
 from omniroute.templates import service as templates
 from omniroute.templates.variables import build_send_components, hydrate
@@ -101,7 +102,7 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
         template=body.template.model_dump() if body.template else None,
         fallback=body.fallback.model_dump(exclude_none=True) if body.fallback else None,
     )
-    decision = await decide(session, tenant, channel, contact, draft, now)
+    decision = await decide(Facts(session), tenant, channel, contact, draft, now)
     conversation = await conversations.get_or_create(
         session, tenant.workspace_id, tenant.mode, decision.channel.id, contact.id
     )
@@ -184,23 +185,23 @@ def apply_decision(message: Message, decision: Decision) -> None:
 
 
 async def decide(
-    session: AsyncSession,
+    facts: Facts,
     tenant: Tenant,
     channel: Channel,
     contact: Contact,
     draft: Draft,
     now: datetime,
 ) -> Decision:
-    await _refuse_if_opted_out(session, contact, channel)
+    """What to send for this draft now, or the contract's error saying why nothing may be."""
+    await _refuse_if_opted_out(facts, contact, channel)
     if draft.template is not None:
-        return await _template_decision(session, tenant, channel, contact, draft.template, now, "template")
+        return await _template_decision(facts, tenant, channel, contact, draft.template, now, "template")
     session_decision = Decision(
         channel, MessageKind.SESSION, draft.content_type, draft.content, None, None, None, False
     )
     if channel.type != ChannelType.WHATSAPP:
         return session_decision
-    conversation = await conversations.find(session, channel.id, contact.id)
-    window = conversations.window_of(conversation, now)
+    window = conversations.window_of(await facts.conversation(channel.id, contact.id), now)
     if window.is_open:
         return session_decision
 
@@ -208,7 +209,7 @@ async def decide(
     if "template" in fallback:
         try:
             decision = await _template_decision(
-                session, tenant, channel, contact, fallback["template"], now, "fallback.template"
+                facts, tenant, channel, contact, fallback["template"], now, "fallback.template"
             )
         except APIError:
             if "channel_id" not in fallback:
@@ -216,12 +217,15 @@ async def decide(
         else:
             return _with_fallback(decision, FallbackUsed.TEMPLATE)
     if "channel_id" in fallback:
-        other = await channels.get(session, tenant, fallback["channel_id"], param="fallback.channel_id")
+        other = await channels.get(facts.session, tenant, fallback["channel_id"], param="fallback.channel_id")
         channels.require_usable(other)
         other_contact = await contacts.get_or_create(
-            session, tenant.workspace_id, tenant.mode, recipient_address(other, contact.address, param="to")
+            facts.session,
+            tenant.workspace_id,
+            tenant.mode,
+            recipient_address(other, contact.address, param="to"),
         )
-        await _refuse_if_opted_out(session, other_contact, other)
+        await _refuse_if_opted_out(facts, other_contact, other)
         return Decision(
             other, MessageKind.SESSION, "text", fallback["text"], None, None, FallbackUsed.CHANNEL, False
         )
@@ -252,7 +256,7 @@ def _with_fallback(decision: Decision, used: FallbackUsed) -> Decision:
 
 
 async def _template_decision(
-    session: AsyncSession,
+    facts: Facts,
     tenant: Tenant,
     channel: Channel,
     contact: Contact,
@@ -264,8 +268,9 @@ async def _template_decision(
         raise InvalidRequestError(
             "channel_type_unsupported", "Templates can be sent only on WhatsApp channels.", param=param
         )
-    template = await templates.find_sendable(
-        session, channel, reference["name"], reference["language"], param=f"{param}.name"
+    name, language = reference["name"], reference["language"]
+    template = templates.require_sendable(
+        await facts.template(channel.id, name, language), channel, name, language, f"{param}.name"
     )
     try:
         components, body_values = build_send_components(template.variables, reference.get("parameters") or {})
@@ -282,10 +287,10 @@ async def _template_decision(
             param=f"{param}.parameters.body",
             details={"length": len(hydrated), "max": HYDRATED_BODY_MAX_LENGTH},
         )
-    conversation = await conversations.find(session, channel.id, contact.id)
+    conversation = await facts.conversation(channel.id, contact.id)
     business_initiated = not conversations.window_of(conversation, now).is_open
     if business_initiated:
-        await _refuse_beyond_messaging_limit(session, tenant, channel, contact, now)
+        await _refuse_beyond_messaging_limit(facts, tenant, channel, contact, now)
     stored = {
         "id": template.id,
         "name": template.name,
@@ -298,8 +303,8 @@ async def _template_decision(
     )
 
 
-async def _refuse_if_opted_out(session: AsyncSession, contact: Contact, channel: Channel) -> None:
-    opt_out = await contacts.opt_out_of(session, contact.id, channel.id)
+async def _refuse_if_opted_out(facts: Facts, contact: Contact, channel: Channel) -> None:
+    opt_out = await facts.opt_out(contact.id, channel.id)
     if opt_out is not None:
         raise PolicyError(
             "recipient_opted_out",
@@ -311,27 +316,15 @@ async def _refuse_if_opted_out(session: AsyncSession, contact: Contact, channel:
 
 
 async def _refuse_beyond_messaging_limit(
-    session: AsyncSession, tenant: Tenant, channel: Channel, contact: Contact, now: datetime
+    facts: Facts, tenant: Tenant, channel: Channel, contact: Contact, now: datetime
 ) -> None:
     """The tier caps unique customers a business starts conversations with in a rolling
     24 h, shared by all the workspace's WhatsApp numbers (one business portfolio)."""
     limit = tier_limit(channel.messaging_tier) if channel.messaging_tier else None
     if limit is None:
         return
-    started = await session.scalar(
-        select(func.count(distinct(Message.contact_id)))
-        .join(Channel, Channel.id == Message.channel_id)
-        .where(
-            Message.workspace_id == tenant.workspace_id,
-            Message.mode == tenant.mode,
-            Channel.type == ChannelType.WHATSAPP,
-            Message.business_initiated.is_(True),
-            Message.status != MessageStatus.FAILED,
-            Message.created_at > now - MESSAGING_LIMIT_PERIOD,
-            Message.contact_id != contact.id,
-        )
-    )
-    if (started or 0) >= limit:
+    started = await facts.others_started(tenant, contact.id, now)
+    if started >= limit:
         raise PolicyError(
             "messaging_limit_reached",
             f"Your messaging tier ({channel.messaging_tier}) allows starting conversations with {limit} "

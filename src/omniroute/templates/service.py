@@ -128,7 +128,7 @@ async def create(
             "channel_type_unsupported", "Templates exist only on WhatsApp channels.", param="channel_id"
         )
     _require_valid(body.definition())
-    existing = await _find(session, channel.id, body.name, body.language)
+    existing = await find_by_name(session, channel.id, body.name, body.language)
     if existing is not None:
         raise ConflictError(
             "template_exists",
@@ -174,7 +174,8 @@ def _new_template(
     )
 
 
-async def _find(session: AsyncSession, channel_id: str, name: str, language: str) -> Template | None:
+async def find_by_name(session: AsyncSession, channel_id: str, name: str, language: str) -> Template | None:
+    """The channel's template of that name and language, whatever its status."""
     return await session.scalar(
         select(Template).where(
             Template.channel_id == channel_id, Template.name == name, Template.language == language
@@ -249,11 +250,10 @@ async def delete(session: AsyncSession, auth: AuthContext, template: Template) -
     return template
 
 
-async def find_sendable(
-    session: AsyncSession, channel: Channel, name: str, language: str, *, param: str
+def require_sendable(
+    template: Template | None, channel: Channel, name: str, language: str, param: str
 ) -> Template:
-    """The approved template a send refers to, or the contract's error saying why not."""
-    template = await _find(session, channel.id, name, language)
+    """The template a send refers to if it may be sent, or the contract's error saying why not."""
     if template is None:
         raise NotFoundError(
             "template_not_found",
@@ -336,7 +336,7 @@ async def _provider_template(
         )
         if template is not None:
             return template
-    template = await _find(session, channel.id, name, language)
+    template = await find_by_name(session, channel.id, name, language)
     if template is None:
         log.warning("template event for unknown template %s (%s) on %s", name, language, channel.id)
     return template

@@ -1,0 +1,127 @@
+"""The rows a policy decision reads: opt-outs, conversations (the window), templates and
+the count of conversations a business started (the messaging tier).
+
+``Facts`` reads each one when asked, for a single send. ``BatchFacts`` reads them for a
+whole batch of queued messages with a few queries, so dispatch checks every rule again
+without a query per rule per message.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Subquery, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omniroute.channels.models import Channel, ChannelType
+from omniroute.contacts import service as contacts
+from omniroute.contacts.models import ContactOptOut
+from omniroute.conversations import service as conversations
+from omniroute.conversations.models import Conversation
+from omniroute.core.tenancy import Tenant
+from omniroute.messages.models import Message, MessageStatus
+from omniroute.policy.limits import MESSAGING_LIMIT_PERIOD
+from omniroute.templates import service as templates
+from omniroute.templates.models import Template
+
+
+class Facts:
+    """Reads what a decision needs, one query per question."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def opt_out(self, contact_id: str, channel_id: str) -> ContactOptOut | None:
+        return await contacts.opt_out_of(self.session, contact_id, channel_id)
+
+    async def conversation(self, channel_id: str, contact_id: str) -> Conversation | None:
+        return await conversations.find(self.session, channel_id, contact_id)
+
+    async def template(self, channel_id: str, name: str, language: str) -> Template | None:
+        return await templates.find_by_name(self.session, channel_id, name, language)
+
+    async def others_started(self, tenant: Tenant, contact_id: str, now: datetime) -> int:
+        """How many other customers the business started a conversation with in the rolling
+        24 h of the messaging tier, on any of the workspace's WhatsApp numbers."""
+        started = _business_initiated(tenant, now)
+        count = await self.session.scalar(
+            select(func.count(distinct(started.c.contact_id))).where(started.c.contact_id != contact_id)
+        )
+        return count or 0
+
+
+class BatchFacts(Facts):
+    """Reads what the decisions for a batch of messages need up front: opt-outs and
+    conversations in one query each, each template and tier count once per batch."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._pairs: set[tuple[str, str]] = set()
+        self._opt_outs: dict[tuple[str, str], ContactOptOut] = {}
+        self._conversations: dict[tuple[str, str], Conversation] = {}
+        self._templates: dict[tuple[str, str, str], Template | None] = {}
+        self._started: dict[tuple[str, str], tuple[int, set[str]]] = {}
+
+    async def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Read the opt-outs and conversations of these (contact, channel) pairs."""
+        self._pairs = set(pairs)
+        contact_ids = {contact for contact, _ in self._pairs}
+        channel_ids = {channel for _, channel in self._pairs}
+        opt_outs = await self.session.scalars(
+            select(ContactOptOut).where(
+                ContactOptOut.contact_id.in_(contact_ids), ContactOptOut.channel_id.in_(channel_ids)
+            )
+        )
+        self._opt_outs = {(row.contact_id, row.channel_id): row for row in opt_outs}
+        found = await self.session.scalars(
+            select(Conversation).where(
+                Conversation.contact_id.in_(contact_ids), Conversation.channel_id.in_(channel_ids)
+            )
+        )
+        self._conversations = {(row.contact_id, row.channel_id): row for row in found}
+
+    async def opt_out(self, contact_id: str, channel_id: str) -> ContactOptOut | None:
+        if (contact_id, channel_id) in self._pairs:
+            return self._opt_outs.get((contact_id, channel_id))
+        return await super().opt_out(contact_id, channel_id)
+
+    async def conversation(self, channel_id: str, contact_id: str) -> Conversation | None:
+        if (contact_id, channel_id) in self._pairs:
+            return self._conversations.get((contact_id, channel_id))
+        return await super().conversation(channel_id, contact_id)
+
+    async def template(self, channel_id: str, name: str, language: str) -> Template | None:
+        key = (channel_id, name, language)
+        if key not in self._templates:
+            self._templates[key] = await super().template(channel_id, name, language)
+        return self._templates[key]
+
+    async def others_started(self, tenant: Tenant, contact_id: str, now: datetime) -> int:
+        key = (tenant.workspace_id, str(tenant.mode))
+        if key not in self._started:
+            started = _business_initiated(tenant, now)
+            total = await self.session.scalar(select(func.count(distinct(started.c.contact_id))))
+            batch_contacts = {contact for contact, _ in self._pairs}
+            among_batch = await self.session.scalars(
+                select(started.c.contact_id).where(started.c.contact_id.in_(batch_contacts)).distinct()
+            )
+            self._started[key] = (total or 0, set(among_batch))
+        total, counted = self._started[key]
+        return total - (contact_id in counted)
+
+
+def _business_initiated(tenant: Tenant, now: datetime) -> Subquery:
+    """The customers of the messages that started a conversation within the messaging
+    tier's period (failed sends do not count)."""
+    return (
+        select(Message.contact_id)
+        .join(Channel, Channel.id == Message.channel_id)
+        .where(
+            Message.workspace_id == tenant.workspace_id,
+            Message.mode == tenant.mode,
+            Channel.type == ChannelType.WHATSAPP,
+            Message.business_initiated.is_(True),
+            Message.status != MessageStatus.FAILED,
+            Message.created_at > now - MESSAGING_LIMIT_PERIOD,
+        )
+        .subquery()
+    )
