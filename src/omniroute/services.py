@@ -71,15 +71,20 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services = request.app.state.services
     assert isinstance(services, Services)
     return services
 
 
+async def get_services(request: Request) -> Services:
+    """The process's services, as a dependency (async: no thread hop per request)."""
+    return services_of(request)
+
+
 def wake_workers_after_commit(request: Request) -> None:
     """Wake in-process workers once the request's transaction (with its jobs) commits."""
-    request.state.after_commit.append(get_services(request).jobs_enqueued)
+    request.state.after_commit.append(services_of(request).jobs_enqueued)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

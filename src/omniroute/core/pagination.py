@@ -28,7 +28,7 @@ class PageParams(BaseModel):
     starting_after: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1-200).")] = 50,
     starting_after: Annotated[
         str | None, Query(max_length=40, description="Return items created before this id.")

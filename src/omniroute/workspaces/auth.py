@@ -12,7 +12,7 @@ from omniroute.core.errors import AuthenticationError, PermissionDeniedError
 from omniroute.core.tenancy import Mode
 from omniroute.core.time import utcnow
 from omniroute.idempotency import service as idempotency
-from omniroute.services import get_services
+from omniroute.services import services_of
 from omniroute.workspaces import keys
 from omniroute.workspaces.models import ApiKey, Workspace
 
@@ -80,13 +80,13 @@ Auth = Annotated[AuthContext, Depends(authenticate)]
 
 async def guard_idempotency(request: Request, auth: Auth, session: SessionDep) -> None:
     """Router-level dependency: replays or refuses a repeated ``Idempotency-Key``."""
-    ttl = get_services(request).settings.idempotency_ttl
+    ttl = services_of(request).settings.idempotency_ttl
     request.state.idempotency = await idempotency.check(
         session, request, auth.workspace_id, auth.mode.value, ttl
     )
 
 
-def require_test_mode(auth: Auth) -> AuthContext:
+async def require_test_mode(auth: Auth) -> AuthContext:
     if not auth.is_test:
         raise PermissionDeniedError(
             "live_mode_forbidden", "Sandbox controls work only with a test key (or_test_...)."
@@ -97,7 +97,7 @@ def require_test_mode(auth: Auth) -> AuthContext:
 TestAuth = Annotated[AuthContext, Depends(require_test_mode)]
 
 
-def require_admin(auth: Auth) -> AuthContext:
+async def require_admin(auth: Auth) -> AuthContext:
     if not auth.admin:
         raise PermissionDeniedError(
             "admin_key_required",
