@@ -138,6 +138,10 @@ async def test_a_workspace_whose_test_clock_ran_ahead_forgets_its_test_logs_by_t
         await purge(session, timedelta(days=30))
     page = await logs(tenant, limit=200)
     assert [row for row in page["data"] if "a month ago" in str(row)] == []
+    # The test's own log reads are logged a moment after they answer, so one may land after
+    # the purge: every other request of the month before is gone.
     assert all(
-        row["path"] == "/v1/sandbox/clock/advance" for row in page["data"] if row["object"] == "request"
+        row["path"] in ("/v1/sandbox/clock/advance", "/v1/logs")
+        for row in page["data"]
+        if row["object"] == "request"
     )

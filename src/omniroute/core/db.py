@@ -117,7 +117,8 @@ class _SQLiteWriterTurn:
 def is_database_unavailable(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) says the database cannot be reached or used
     for now (down, restarting, a dropped connection, an exhausted pool, SQLite's lock
-    wait running out), as opposed to a bug or a constraint: worth retrying later."""
+    wait running out, a deadlock with a concurrent transaction), as opposed to a bug or a
+    constraint: worth retrying later."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -143,9 +144,12 @@ _ASYNCPG_UNAVAILABLE = frozenset(
         "AdminShutdownError",  # 57P01: terminated by a shutdown
         "CrashShutdownError",  # 57P02
         "TooManyConnectionsError",  # 53300
+        "DeadlockDetectedError",  # 40P01: chosen to end a deadlock with a concurrent transaction
+        "SerializationError",  # 40001
     }
 )
-"""asyncpg errors that mean "not now" (matched by name: asyncpg is optional)."""
+"""asyncpg errors that mean "not now" (matched by name: asyncpg is optional): the
+database is unreachable, or it ended this transaction for a concurrent one's sake."""
 
 _SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open database", "disk i/o error")
 

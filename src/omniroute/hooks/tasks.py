@@ -4,7 +4,7 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel
@@ -15,6 +15,8 @@ from omniroute.hooks.service import PROCESS_JOB
 from omniroute.ingest.service import apply_event
 from omniroute.jobs.queue import ClaimedJob
 from omniroute.jobs.registry import JobContext, RetryLater, task
+from omniroute.messages.models import Message
+from omniroute.providers.events import ProviderEvent, StatusUpdate
 from omniroute.providers.meta import webhook
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,13 @@ async def apply_webhooks(services: Any, jobs: list[ClaimedJob]) -> dict[str, Ret
             .order_by(ProviderWebhook.id)
             .with_for_update()
         )
-        webhooks = rows.all()
-        channel_ids = {row.channel_id for row in webhooks}
+        webhooks = [(row, _read(row)) for row in rows.all()]
+        channel_ids = {row.channel_id for row, _ in webhooks}
         # Read into the session, so each webhook's channel below is found without a query.
         (await session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))).all()
-        for row in webhooks:
-            await _apply(session, row)
+        await _lock_messages(session, channel_ids, [item.event for _, items in webhooks for item in items])
+        for row, items in webhooks:
+            await _apply(session, row, items)
     return {}
 
 
@@ -49,14 +52,15 @@ async def process(ctx: JobContext, payload: dict[str, Any]) -> None:
     async with ctx.db.transaction() as session:
         row = await session.get(ProviderWebhook, payload["webhook_id"], with_for_update=True)
         if row is not None:
-            await _apply(session, row)
+            await _apply(session, row, _read(row))
 
 
-async def _apply(session: AsyncSession, row: ProviderWebhook) -> None:
+def _read(row: ProviderWebhook) -> list[webhook.ParsedEvent]:
+    """The events of a stored webhook, marking it processed; none when it was processed
+    already or cannot be read (then saying why on the row)."""
     if row.processed_at is not None:
-        return
+        return []
     row.processed_at = utcnow()
-    channel = await session.get(Channel, row.channel_id)
     try:
         body = storable(json.loads(row.body))
         if not isinstance(body, dict):
@@ -64,10 +68,34 @@ async def _apply(session: AsyncSession, row: ProviderWebhook) -> None:
     except (ValueError, RecursionError) as exc:
         row.error = f"unreadable body: {exc}"
         log.warning("webhook %s on %s: %s", row.id, row.channel_id, row.error)
+        return []
+    return webhook.parse(body)
+
+
+async def _lock_messages(session: AsyncSession, channel_ids: set[str], events: list[ProviderEvent]) -> None:
+    """Lock the messages the statuses of a batch update, in id order, as dispatch does: two
+    transactions that lock the same messages in different orders would deadlock."""
+    statuses = [event for event in events if isinstance(event, StatusUpdate)]
+    if not statuses:
         return
+    provider_ids = {status.provider_message_id for status in statuses}
+    references = {status.client_reference for status in statuses if status.client_reference}
+    await session.execute(
+        select(Message.id)
+        .where(
+            Message.channel_id.in_(channel_ids),
+            or_(Message.provider_message_id.in_(provider_ids), Message.id.in_(references)),
+        )
+        .order_by(Message.id)
+        .with_for_update()
+    )
+
+
+async def _apply(session: AsyncSession, row: ProviderWebhook, items: list[webhook.ParsedEvent]) -> None:
+    channel = await session.get(Channel, row.channel_id)
     if channel is None:
         return
-    for item in webhook.parse(body):
+    for item in items:
         target = await _channel_of(session, channel, item.phone_number_id)
         if target is None:
             log.warning(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.core.db import is_database_unavailable
 from omniroute.jobs import queue
 from omniroute.jobs.registry import BatchHandler
 from omniroute.jobs.worker import Worker
@@ -53,11 +54,14 @@ class BatchWorker(Worker):
     async def _run_batch(self, jobs: list[queue.ClaimedJob]) -> None:
         try:
             retries = await self.handler(self.services, jobs)
-        except Exception:
+        except Exception as exc:
             # Nothing of the batch was recorded: run its jobs one by one, each with the
             # worker's own handling (again soon at no cost after an outage, back-off,
             # bury), so a job that fails every time holds up no other.
-            log.exception("a batch of %d %s jobs failed; running them one by one", len(jobs), self.kind)
+            if is_database_unavailable(exc):
+                log.warning("a batch of %d %s jobs: %s; running them one by one", len(jobs), self.kind, exc)
+            else:
+                log.exception("a batch of %d %s jobs failed; running them one by one", len(jobs), self.kind)
             await asyncio.gather(*(self._execute(job) for job in jobs))
             return
         finally:
