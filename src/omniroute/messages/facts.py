@@ -29,12 +29,17 @@ class Facts:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._found_conversations: dict[tuple[str, str], Conversation | None] = {}
 
     async def opt_out(self, contact_id: str, channel_id: str) -> ContactOptOut | None:
         return await contacts.opt_out_of(self.session, contact_id, channel_id)
 
     async def conversation(self, channel_id: str, contact_id: str) -> Conversation | None:
-        return await conversations.find(self.session, channel_id, contact_id)
+        """Read once per pair: a template decision asks again after the window check."""
+        key = (channel_id, contact_id)
+        if key not in self._found_conversations:
+            self._found_conversations[key] = await conversations.find(self.session, channel_id, contact_id)
+        return self._found_conversations[key]
 
     async def template(self, channel_id: str, name: str, language: str) -> Template | None:
         return await templates.find_by_name(self.session, channel_id, name, language)

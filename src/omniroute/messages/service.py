@@ -102,10 +102,13 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
         template=body.template.model_dump() if body.template else None,
         fallback=body.fallback.model_dump(exclude_none=True) if body.fallback else None,
     )
-    decision = await decide(Facts(session), tenant, channel, contact, draft, now)
-    conversation = await conversations.get_or_create(
-        session, tenant.workspace_id, tenant.mode, decision.channel.id, contact.id
-    )
+    facts = Facts(session)
+    decision = await decide(facts, tenant, channel, contact, draft, now)
+    conversation = await facts.conversation(decision.channel.id, contact.id)
+    if conversation is None:
+        conversation = await conversations.get_or_create(
+            session, tenant.workspace_id, tenant.mode, decision.channel.id, contact.id
+        )
     await _require_quoted_messages(session, conversation.id, decision)
     conversation.last_message_at = now
     message = Message(
