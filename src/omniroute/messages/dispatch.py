@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelStatus
 from omniroute.contacts.models import Contact
+from omniroute.core import metrics
 from omniroute.core.db import when_available
 from omniroute.core.errors import APIError
 from omniroute.core.tenancy import Mode, TenantRef
@@ -88,7 +89,9 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         provider = ctx.services.providers.for_channel(sending_channel)
 
     try:
-        receipt = await _send_within(provider, outbound, settings.provider_timeout_seconds)
+        receipt = await metrics.timed_send(
+            provider.channel.id, _send_within(provider, outbound, settings.provider_timeout_seconds)
+        )
     except ProviderError as error:
         await _record_failure(ctx, message_id, error, attempts)
         return
