@@ -76,8 +76,10 @@ WINDOW_BATCH = 100
 DB_POLL_SECONDS = 0.025
 FLOOR_RATE = 20.0
 """Every phase's time limit assumes at least this many items a second."""
-KILL_WORKER_LEASE_SECONDS = 10
+JOB_LEASE_SECONDS = 10
 """The job lease in a run: a killed worker's claims come back within the run."""
+PROVIDER_TIMEOUT_SECONDS = 3
+"""Well inside the lease, as the settings require."""
 
 
 def phase_timeout(count: int) -> float:
@@ -217,8 +219,8 @@ class _Bench:
                 "OMNIROUTE_SECRET_KEY": Fernet.generate_key().decode(),
                 "OMNIROUTE_ALLOW_PRIVATE_TARGETS": "true",
                 "OMNIROUTE_LOG_LEVEL": "warning",
-                "OMNIROUTE_JOB_LEASE_SECONDS": str(KILL_WORKER_LEASE_SECONDS),
-                "OMNIROUTE_PROVIDER_TIMEOUT_SECONDS": str(KILL_WORKER_LEASE_SECONDS / 3),
+                "OMNIROUTE_JOB_LEASE_SECONDS": str(JOB_LEASE_SECONDS),
+                "OMNIROUTE_PROVIDER_TIMEOUT_SECONDS": str(PROVIDER_TIMEOUT_SECONDS),
                 MULTIPROCESS_DIR_VARIABLE: str(metrics_directory),
             }
         )
