@@ -1,11 +1,12 @@
 """The FastAPI application and the in-process workers it can run."""
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Security
+from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
@@ -17,14 +18,18 @@ from omniroute.channels.endpoints import router as channels_router
 from omniroute.config import Settings, get_settings
 from omniroute.contacts.endpoints import router as contacts_router
 from omniroute.conversations.endpoints import router as conversations_router
+from omniroute.core import metrics
+from omniroute.core.errors import AuthenticationError
 from omniroute.core.http import RequestContextMiddleware, api_router, install_error_handlers
 from omniroute.core.openapi import API_KEY, install_openapi
+from omniroute.core.time import utcnow
 from omniroute.hooks.endpoints import router as hooks_router
 from omniroute.hooks.service import PROCESS_JOB
 from omniroute.hooks.tasks import WEBHOOK_BATCH_SIZE, apply_webhooks
 from omniroute.jobs.batch import BatchWorker
 from omniroute.jobs.worker import Worker
 from omniroute.logs.endpoints import router as logs_router
+from omniroute.messages import backlog
 from omniroute.messages.dispatch import dispatch_batch
 from omniroute.messages.endpoints import router as messages_router
 from omniroute.messages.service import DISPATCH_JOB
@@ -160,4 +165,32 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
+    if settings.metrics_enabled:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def prometheus_metrics(request: Request) -> Response:
+            """Prometheus text format; see ``core/metrics.py``."""
+            require_metrics_token(settings, request.headers.get("authorization"))
+            async with app.state.services.db.sessionmaker() as session:
+                depths = await backlog.queued_by_lane(session)
+            return Response(metrics.exposition(depths, utcnow()), media_type=metrics.CONTENT_TYPE)
+
     return app
+
+
+def create_api_app() -> FastAPI:
+    """The API without in-process workers (``serve --no-workers`` with several processes)."""
+    return create_app(run_workers=False)
+
+
+def require_metrics_token(settings: Settings, authorization: str | None) -> None:
+    """``OMNIROUTE_METRICS_TOKEN``, when set, guards ``/metrics`` as a bearer token."""
+    if settings.metrics_token is None:
+        return
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
+        raise AuthenticationError(
+            "metrics_token_invalid",
+            "GET /metrics needs Authorization: Bearer with OMNIROUTE_METRICS_TOKEN.",
+            param="Authorization",
+        )

@@ -3,8 +3,12 @@
 import asyncio
 import json
 import logging
+import os
+import shutil
 import signal
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -102,6 +106,13 @@ def serve(
         int | None, typer.Option(help="Port to listen on.", show_default=_setting_default("port"))
     ] = None,
     workers: Annotated[bool, typer.Option(help="Run the background workers in this process.")] = True,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (each with its own workers unless --no-workers).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the HTTP API with in-process background workers."""
     import uvicorn
@@ -125,8 +136,40 @@ def serve(
     for channel_id, channel_type, address in channels:
         console.print(f"  Sandbox {channel_type:<9} {channel_id}  ({address})")
     console.print(f"  Test API key:  [bold]{key}[/]")
+    if processes > 1:
+        console.print(f"  Processes:     {processes}")
     console.print(f'\n  Try: curl -H "Authorization: Bearer {key}" {base}/v1/channels?type=whatsapp\n')
-    uvicorn.run(create_app(settings, run_workers=workers), host=host, port=port, log_level=settings.log_level)
+    if processes == 1:
+        uvicorn.run(
+            create_app(settings, run_workers=workers), host=host, port=port, log_level=settings.log_level
+        )
+        return
+    with _shared_metrics_directory():
+        uvicorn.run(
+            "omniroute.app:create_app" if workers else "omniroute.app:create_api_app",
+            factory=True,
+            workers=processes,
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+        )
+
+
+@contextmanager
+def _shared_metrics_directory() -> Iterator[None]:
+    """Several API processes count into one directory, so any of them can answer
+    /metrics for all: PROMETHEUS_MULTIPROC_DIR as set, else a fresh one for this run."""
+    from omniroute.core.metrics import MULTIPROCESS_DIR_VARIABLE
+
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="omniroute-metrics-")
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = directory
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @secrets_app.command("rotate")
@@ -220,6 +263,70 @@ def emulator(
         f"(phone number {phone_number_id}, WABA {waba_id}); webhooks to {webhook_url}"
     )
     uvicorn.run(create_emulator_app(config), host=host, port=port, log_level="warning")
+
+
+class BenchProvider(StrEnum):
+    emulator = "emulator"
+    sink = "sink"
+
+
+@app.command()
+def bench(
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="A PostgreSQL URL: the run creates a fresh database on that server (named after "
+            "this one) and drops it after. Default: a fresh temporary SQLite file.",
+            show_default=False,
+        ),
+    ] = None,
+    messages: Annotated[
+        int, typer.Option(min=10, max=200_000, help="N: messages pre-queued for the dispatch run.")
+    ] = 5000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="omniroute worker processes.")] = 2,
+    api_processes: Annotated[int, typer.Option(min=1, max=64, help="API processes (serve --processes).")] = 1,
+    provider: Annotated[
+        BenchProvider,
+        typer.Option(help="emulator: omniroute emulator --unlimited; sink: a minimal Graph API sink."),
+    ] = BenchProvider.emulator,
+    kill_one_worker: Annotated[
+        bool,
+        typer.Option(
+            "--kill-one-worker", help="SIGKILL one worker mid-dispatch (needs --workers 2 or more)."
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
+) -> None:
+    """Measure throughput and latency end to end: starts the provider, the API and the
+    workers as processes on loopback, on a fresh database (docs/performance.md)."""
+    from omniroute.bench import runner
+    from omniroute.bench.http import run
+    from omniroute.bench.processes import BenchError
+
+    if kill_one_worker and workers < 2:
+        raise typer.BadParameter("--kill-one-worker needs at least 2 workers", param_hint="--workers")
+    options = runner.Options(
+        database=database,
+        messages=messages,
+        workers=workers,
+        api_processes=api_processes,
+        provider=provider.value,
+        kill_one_worker=kill_one_worker,
+    )
+    try:
+        result = run(runner.run(options, lambda line: console.print(f"[dim]{escape(line)}[/]")))
+    except BenchError as error:
+        console.print(f"[bold red]bench failed:[/] {escape(str(error))}")
+        raise typer.Exit(1) from error
+    if as_json:
+        typer.echo(result.as_json())
+        return
+    title = f"omniroute bench: {provider.value}, {api_processes} API process(es)"
+    if kill_one_worker:
+        title += ", one worker killed"
+    Console(soft_wrap=True).print(result.table(title))
 
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

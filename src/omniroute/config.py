@@ -75,6 +75,14 @@ class Settings(BaseSettings):
         description="Fernet key(s) that encrypt channel secrets at rest, comma-separated: the first "
         "encrypts, all decrypt (rotation). `omniroute serve` generates one under ./data/ when unset.",
     )
+    metrics_enabled: bool = Field(
+        default=True, description="Serve Prometheus metrics at GET /metrics (404 when false)."
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, GET /metrics requires `Authorization: Bearer <token>`; unset, it is open "
+        "to whoever can reach the port (it shows counts per channel id, never content).",
+    )
     log_retention_days: int = Field(
         default=30, ge=1, description="Days that request logs, events and webhook deliveries are kept."
     )

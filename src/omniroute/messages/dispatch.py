@@ -19,6 +19,7 @@ it; after ``unknown_outcome_grace_seconds`` without one it fails with
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelStatus
 from omniroute.contacts.models import Contact
+from omniroute.core import metrics
 from omniroute.core.db import when_available
 from omniroute.core.errors import APIError
 from omniroute.core.tenancy import Mode, TenantRef
@@ -55,6 +57,7 @@ UNKNOWN_OUTCOME_CODE = "send_outcome_unknown"
 @dataclass(frozen=True)
 class _Send:
     message_id: str
+    channel_id: str
     provider: Provider
     outbound: OutboundMessage
     attempts: int
@@ -105,9 +108,7 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
         sends = await _prepare_batch(session, services, message_ids)
     if not sends:
         return {}
-    results = await asyncio.gather(
-        *(_send_within(send.provider, send.outbound, settings.provider_timeout_seconds) for send in sends)
-    )
+    results = await asyncio.gather(*(_send_within(send, settings.provider_timeout_seconds) for send in sends))
 
     async def record() -> dict[str, RetryLater]:
         async with services.db.transaction() as session:
@@ -156,7 +157,7 @@ async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequ
         sending_channel = await session.get(Channel, message.channel_id)
         assert sending_channel is not None
         provider = services.providers.for_channel(sending_channel)
-        sends.append(_Send(message.id, provider, outbound, message.attempts))
+        sends.append(_Send(message.id, sending_channel.id, provider, outbound, message.attempts))
     return sends
 
 
@@ -213,14 +214,24 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
         raise retry
 
 
-async def _send_within(
+async def _send_within(send: _Send, seconds: float) -> SendReceipt | ProviderError:
+    """The provider's answer, or the error saying why there is none, with its outcome and
+    latency counted (``core/metrics.py``)."""
+    started = time.perf_counter()
+    result = await _answer_within(send.provider, send.outbound, seconds)
+    outcome = "sent" if isinstance(result, SendReceipt) else metrics.dispatch_outcome(result)
+    code = "" if isinstance(result, SendReceipt) else result.code
+    metrics.record_dispatch(send.channel_id, outcome, code, time.perf_counter() - started)
+    return result
+
+
+async def _answer_within(
     provider: Provider, outbound: OutboundMessage, seconds: float
 ) -> SendReceipt | ProviderError:
-    """The provider's answer, or the error saying why there is none. Every call is bounded
-    well inside the job lease, so no second worker can take the job while the call may
-    still be running. Adapters map their own timeouts more precisely (before the request
-    left: transient; after: unknown); anything else unexpected may have happened after the
-    request left, so its outcome is unknown."""
+    """Every call is bounded well inside the job lease, so no second worker can take the
+    job while the call may still be running. Adapters map their own timeouts more
+    precisely (before the request left: transient; after: unknown); anything else
+    unexpected may have happened after the request left, so its outcome is unknown."""
     try:
         return await asyncio.wait_for(provider.send(outbound), seconds)
     except ProviderError as error:

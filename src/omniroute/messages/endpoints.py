@@ -1,3 +1,4 @@
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -5,6 +6,7 @@ from sqlalchemy import or_
 
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.contacts.models import Contact
+from omniroute.core import metrics
 from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, ProviderFailure, not_found
 from omniroute.core.http import api_router
@@ -30,6 +32,9 @@ router = api_router(prefix="/messages", tags=["messages"])
 async def send_message(body: SendMessage, auth: Auth, session: SessionDep, request: Request) -> MessageOut:
     message = await service.accept(session, auth, auth.now(), body)
     wake_workers_after_commit(request)
+    request.state.after_commit.append(
+        partial(metrics.record_accepted, message.channel_id, str(message.priority))
+    )
     return service.to_out(message, [StatusChangeOut(status=message.status, at=message.created_at)])
 
 

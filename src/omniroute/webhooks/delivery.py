@@ -31,6 +31,10 @@ class Outcome:
     response_excerpt: str | None
     error: str | None
 
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
 
 async def attempt(client: httpx.AsyncClient, settings: Settings, request: Request) -> Outcome:
     started = time.perf_counter()

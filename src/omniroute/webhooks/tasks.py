@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from omniroute.core import metrics
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
 from omniroute.jobs.registry import JobContext, RetryLater, recurring, task
@@ -50,6 +51,7 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
         outcome = await delivery.attempt(
             ctx.services.webhook_client(request.mode), ctx.services.settings, request
         )
+        metrics.record_webhook_delivery("succeeded" if outcome.succeeded else "failed")
     else:
         outcome = delivery.Outcome(None, 0.0, None, "endpoint disabled: not sent")
     next_delay = None if manual or not enabled else service.retry_delay(ctx.attempt)

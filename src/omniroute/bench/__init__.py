@@ -1,0 +1,1 @@
+"""``omniroute bench``: the throughput benchmark anyone can rerun (see docs/performance.md)."""
