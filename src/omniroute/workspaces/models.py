@@ -49,9 +49,15 @@ async def now_of(session: AsyncSession, tenant: Tenant) -> datetime:
 def _now_of(session: Session, workspace_id: str, mode: Mode | str) -> datetime:
     if Mode(mode) is Mode.LIVE:
         return utcnow()
-    with session.no_autoflush:
-        workspace = session.get(Workspace, workspace_id)
-    assert workspace is not None
+    # Held by the session: the identity map keeps only weak references, so a workspace
+    # nothing else holds would be read again at every flush of a long batch.
+    held: dict[str, Workspace] = session.info.setdefault("clock_workspaces", {})
+    workspace = held.get(workspace_id)
+    if workspace is None:
+        with session.no_autoflush:
+            workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        held[workspace_id] = workspace
     return workspace.now(Mode.TEST)
 
 
