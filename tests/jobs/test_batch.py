@@ -26,8 +26,14 @@ batches: list[list[str]] = []
 single_runs: list[str] = []
 
 
+bulk_gate = asyncio.Event()
+"""Bulk batches wait for it while cleared (a slow provider)."""
+
+
 async def run_batch(services: Any, jobs: list[queue.ClaimedJob]) -> dict[str, RetryLater]:
     keys = [job.payload["key"] for job in jobs]
+    if any(key.startswith("slow") for key in keys):
+        await bulk_gate.wait()
     if "poison" in keys and len(keys) > 1:
         raise RuntimeError("one job of this batch breaks the whole batch")
     batches.append(keys)
@@ -48,6 +54,7 @@ async def services() -> AsyncIterator[Services]:
     services = build_services(Settings(database_url=url))
     batches.clear()
     single_runs.clear()
+    bulk_gate.set()
     yield services
     await services.close()
 
@@ -120,3 +127,26 @@ async def test_a_batch_that_fails_as_a_whole_runs_again_job_by_job(
     left = await remaining(services)
     assert list(left) == ["poison"], "the others are finished"
     assert left["poison"].last_error is not None and "breaks every time" in left["poison"].last_error
+
+
+async def test_an_urgent_job_takes_the_room_beside_a_running_batch(services: Services) -> None:
+    """Ten bulk jobs are at a slow provider, with room for five more jobs but not for
+    another batch: an urgent job enqueued now runs at once, alone; bulk waits for room."""
+    bulk_gate.clear()
+    await enqueue(services, [f"slow-{n}" for n in range(10)])
+    worker = BatchWorker(
+        services, kind=KIND, handler=run_batch, batch_size=10, max_in_flight=15, poll_interval=0.02, lease=30
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await eventually(lambda: asyncio.sleep(0, worker._in_flight), lambda count: count == 10)
+        await enqueue(services, [f"more-{n}" for n in range(10)])
+        await enqueue(services, ["urgent"], priority=queue.PRIORITY_HIGH)
+        await eventually(lambda: asyncio.sleep(0, batches), lambda done: ["urgent"] in done)
+        assert batches == [["urgent"]], "nothing else ran while the slow batch was out"
+    finally:
+        bulk_gate.set()
+        await eventually(lambda: remaining(services), lambda jobs: not jobs)
+        stop.set()
+        await running

@@ -4,8 +4,9 @@ finished in one statement.
 
 The jobs are claimed highest priority first, and up to ``max_in_flight`` of them run at
 once: a new batch is claimed as soon as there is room for one, so priorities are read
-again every batch and an urgent job never waits behind a backlog, only behind the
-batches already running.
+again every batch and an urgent job never waits behind a backlog; the room left beside
+the running batches takes high-priority jobs alone, so they need not wait for a batch
+to come back either.
 """
 
 import asyncio
@@ -43,9 +44,13 @@ class BatchWorker(Worker):
         self.batch_size = min(batch_size, max_in_flight)
         self._in_flight = 0
 
-    def _claim_limit(self) -> int:
+    def _claim_scope(self) -> tuple[int, int | None]:
+        """A whole batch when there is room for one; with less room, only high-priority
+        jobs, so a one-time code never waits for a bulk batch to come back."""
         room = self.concurrency - self._in_flight
-        return self.batch_size if room >= self.batch_size else 0
+        if room >= self.batch_size:
+            return self.batch_size, None
+        return room, queue.PRIORITY_HIGH
 
     def _start(self, claimed: list[queue.ClaimedJob]) -> list[Coroutine[Any, Any, None]]:
         self._in_flight += len(claimed)

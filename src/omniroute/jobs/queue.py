@@ -88,9 +88,11 @@ async def claim(
     *,
     only: Collection[str] = (),
     excluding: Collection[str] = (),
+    up_to_priority: int | None = None,
 ) -> list[ClaimedJob]:
     """Lease up to ``limit`` due jobs to this worker, highest priority and oldest first;
-    of the kinds in ``only`` if given, never of the kinds in ``excluding``.
+    of the kinds in ``only`` if given, never of the kinds in ``excluding``, and only of
+    priority ``up_to_priority`` or higher (a lower number) if given.
 
     On PostgreSQL the inner ``FOR UPDATE SKIP LOCKED`` lets concurrent workers claim
     disjoint sets; on SQLite the single writer lock serialises claims.
@@ -105,6 +107,8 @@ async def claim(
         conditions.append(Job.kind.in_(only))
     if excluding:
         conditions.append(Job.kind.not_in(excluding))
+    if up_to_priority is not None:
+        conditions.append(Job.priority <= up_to_priority)
     due = (
         select(Job.id)
         .where(*conditions)

@@ -66,13 +66,13 @@ class Worker:
         self._stop = stop
         await self._ensure_recurring_jobs()
         while not stop.is_set():
-            limit = self._claim_limit()
+            limit, most_urgent = self._claim_scope()
             claimed: list[queue.ClaimedJob] = []
             # Cleared before claiming, so a wake-up that comes while the claim runs (a
             # commit that enqueued a job this claim did not see) is not lost.
             self._wakeup.clear()
             if limit > 0:
-                claimed = await self._claim(limit)
+                claimed = await self._claim(limit, most_urgent)
             if claimed:
                 for work in self._start(claimed):
                     task = asyncio.create_task(work)
@@ -88,19 +88,26 @@ class Worker:
             await asyncio.gather(*self._running, return_exceptions=True)
         log.info("%s %s stopped", type(self).__name__, self.id)
 
-    def _claim_limit(self) -> int:
-        """How many jobs to claim now: one per free slot."""
-        return self.concurrency - len(self._running)
+    def _claim_scope(self) -> tuple[int, int | None]:
+        """How many jobs to claim now (one per free slot), and the lowest priority to claim
+        (None: any)."""
+        return self.concurrency - len(self._running), None
 
     def _start(self, claimed: list[queue.ClaimedJob]) -> list[Coroutine[Any, Any, None]]:
         """The work to run for the claimed jobs: each job on its own."""
         return [self._execute(job) for job in claimed]
 
-    async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
+    async def _claim(self, limit: int, most_urgent: int | None) -> list[queue.ClaimedJob]:
         try:
             async with self.services.db.transaction() as session:
                 claimed = await queue.claim(
-                    session, self.id, limit, self.lease, only=self.only, excluding=self.excluding
+                    session,
+                    self.id,
+                    limit,
+                    self.lease,
+                    only=self.only,
+                    excluding=self.excluding,
+                    up_to_priority=most_urgent,
                 )
         except Exception as exc:
             if not is_database_unavailable(exc):
