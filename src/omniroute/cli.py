@@ -49,6 +49,11 @@ class ModeOption(StrEnum):
     live = "live"
 
 
+class Switch(StrEnum):
+    on = "on"
+    off = "off"
+
+
 def _setting_default(name: str) -> str:
     """How ``--help`` shows an option whose default comes from the environment."""
     return f"{Settings.model_fields[name].default}; env OMNIROUTE_{name.upper()}"
@@ -196,6 +201,17 @@ def emulator(
             "0.001 plays it in 10 minutes.",
         ),
     ] = 1.0,
+    unlimited: Annotated[
+        bool,
+        typer.Option(
+            "--unlimited",
+            help="Lift the simulated limits for benchmarks: no throughput or pair rate refusals; the "
+            "number reports HIGH throughput and an unlimited messaging tier.",
+        ),
+    ] = False,
+    status_webhooks: Annotated[
+        Switch, typer.Option(help="Send sent/delivered/read (or failed) status webhooks after each send.")
+    ] = Switch.on,
 ) -> None:
     """Run a WhatsApp Cloud API emulator (Graph API paths, signed webhooks, Meta's rules)."""
     import uvicorn
@@ -214,12 +230,22 @@ def emulator(
         review_seconds=review_seconds,
         display_phone_number=display_phone_number,
         webhook_time_scale=webhook_time_scale,
+        unlimited=unlimited,
+        status_webhooks=status_webhooks is Switch.on,
     )
     console.print(
         f"WhatsApp Cloud API emulator on [bold]http://{host}:{port}[/] "
         f"(phone number {phone_number_id}, WABA {waba_id}); webhooks to {webhook_url}"
     )
-    uvicorn.run(create_emulator_app(config), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_emulator_app(config),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        loop="auto",  # uvloop, a dependency wherever it is available
+        http="httptools",
+    )
 
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
