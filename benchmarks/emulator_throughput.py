@@ -10,13 +10,13 @@ per concurrent request) and prints requests per second for:
 - sends: ``POST /{version}/{phone_number_id}/messages``, text messages carrying
   ``biz_opaque_callback_data`` as omniroute does, round-robin over those customers.
 
-Then it reads ``GET /_emulator/stats`` to check that every accepted send was counted
-once. Usage:
+Then it prints ``GET /_emulator/stats`` (every accepted send counted once) and, once no
+more come, the webhooks the sink got (statuses, customer messages, bodies). Usage:
 
     .venv/bin/python benchmarks/emulator_throughput.py
     .venv/bin/python benchmarks/emulator_throughput.py --seconds 10 --concurrency 64 --status-webhooks off
 
-Profile the emulator with py-spy while it runs:
+Profile the emulator with py-spy (``.venv/bin/pip install py-spy``) while it runs:
 
     .venv/bin/py-spy record -o /tmp/emu.svg --subprocesses -- .venv/bin/python benchmarks/emulator_throughput.py
 """
@@ -121,6 +121,15 @@ async def _webhook_sink() -> tuple[asyncio.Server, int, Counter[str]]:
     return server, port, received
 
 
+async def _settled(webhooks: Counter[str], quiet: float) -> None:
+    """Wait until no webhook has arrived for ``quiet`` seconds."""
+    last, still = Counter(webhooks), 0.0
+    while still < quiet:
+        await asyncio.sleep(0.25)
+        still = still + 0.25 if webhooks == last else 0.0
+        last = Counter(webhooks)
+
+
 async def _get_json(port: int, path: str) -> Any:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
@@ -197,8 +206,8 @@ async def _run(args: argparse.Namespace) -> None:
         print(f"sends: {sends / elapsed:,.0f} req/s ({sends} in {elapsed:.1f} s, {dict(statuses)})")
         stats = await _get_json(port, "/_emulator/stats")
         print(f"emulator stats: {stats}")
-        await asyncio.sleep(args.status_interval * 3 + 1)
-        print(f"webhooks received: {dict(webhooks)}")
+        await _settled(webhooks, quiet=max(2.0, args.status_interval * 2))
+        print(f"webhooks received (once no more came): {dict(webhooks)}")
     finally:
         emulator.terminate()
         await emulator.wait()
@@ -211,7 +220,7 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each phase runs")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--customers", type=int, default=5000, help="at most this many inbound injections")
+    parser.add_argument("--customers", type=int, default=20000, help="at most this many inbound injections")
     parser.add_argument("--status-webhooks", choices=["on", "off"], default="on")
     parser.add_argument("--status-interval", type=float, default=1.0)
     args = parser.parse_args()

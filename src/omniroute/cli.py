@@ -1,6 +1,7 @@
 """The ``omniroute`` command line: serve, worker, migrate, keys, workspaces, templates, emulator."""
 
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -237,8 +238,15 @@ def emulator(
         f"WhatsApp Cloud API emulator on [bold]http://{host}:{port}[/] "
         f"(phone number {phone_number_id}, WABA {waba_id}); webhooks to {webhook_url}"
     )
+    application = create_emulator_app(config)
+    # Under load most objects live for one request or one batch of webhooks: collect the young
+    # generation rarely enough that they are gone by then, and keep what is loaded by now
+    # (it lives as long as the process) out of every collection. Measured: the collector
+    # took a quarter of the emulator's time at 5,000 sends/s before.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
     uvicorn.run(
-        create_emulator_app(config),
+        application,
         host=host,
         port=port,
         log_level="warning",

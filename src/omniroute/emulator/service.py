@@ -13,7 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from omniroute.core.phone import region_of
 from omniroute.core.time import rfc3339, utcnow
@@ -164,7 +164,8 @@ class Outbound:
     script: tuple[Step, ...] = ()
     """What the network does with the message, played a step at a time."""
     played: int = 0
-    statuses: list[str] = field(default_factory=list)
+    statuses: tuple[str, ...] = ()
+    """The statuses sent so far (a tuple of strings: nothing for the garbage collector)."""
 
     def answer(self) -> dict[str, Any]:
         """Meta's response to the send."""
@@ -175,10 +176,10 @@ class Outbound:
         }
 
 
-@dataclass(slots=True)
-class Received:
+class Received(NamedTuple):
     """One request to the messages endpoint, kept as its raw bytes and outcome (rendered as
-    JSON only when listed)."""
+    JSON only when listed). A tuple of plain values, which the garbage collector stops
+    walking."""
 
     received_at: str
     request: bytes
@@ -294,18 +295,21 @@ class Emulator:
         """Answer ``POST /{version}/{phone_number_id}/messages`` (a send or a mark-as-read):
         ``body`` is the request as parsed from ``raw``."""
         major = graph_version(version)
-        record = Received(rfc3339(utcnow()) or "", raw)
-        self.received.append(record)
+        received_at = rfc3339(utcnow()) or ""
         try:
             if not isinstance(body, dict):
                 raise invalid("The request body must be a JSON object.")
             if body.get("status") == "read":
-                return self._mark_read(body)
+                answer = self._mark_read(body)
+                self.received.append(Received(received_at, raw))
+                return answer
             message = self._accept(validate_send(body), major)
         except GraphError as error:
-            record.error_code, record.error_details = error.code, error.details
+            self.received.append(
+                Received(received_at, raw, error_code=error.code, error_details=error.details)
+            )
             raise
-        record.message_id = message.id
+        self.received.append(Received(received_at, raw, message_id=message.id))
         return message.answer()
 
     def _mark_read(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -430,7 +434,7 @@ class Emulator:
             entry["pricing"] = message.pricing
         if message.callback_data is not None:
             entry["biz_opaque_callback_data"] = message.callback_data
-        message.statuses.append(status)
+        message.statuses += (status,)
         self.webhooks.send_message_event(message.wa_id, {**self._value_header(), "statuses": [entry]})
 
     def _conversation(self, message: Outbound, now: datetime, *, with_expiry: bool) -> dict[str, Any]:
@@ -662,7 +666,7 @@ class Emulator:
                     "wa_id": m.wa_id,
                     "type": m.type,
                     "pricing": m.pricing,
-                    "statuses": m.statuses,
+                    "statuses": list(m.statuses),
                     "accepted_at": rfc3339(m.accepted_at),
                 }
                 for m in self.outbound.values()
