@@ -35,12 +35,18 @@ class Receiver:
     bad_signatures: int = 0
     fail_next: int = 0
     """Answer this many further requests with 500 (to exercise the emulator's retries)."""
+    answering: asyncio.Event = field(default_factory=asyncio.Event)
+    """Cleared, the receiver holds every webhook unanswered until it is set again."""
+
+    def __post_init__(self) -> None:
+        self.answering.set()
 
     def app(self) -> FastAPI:
         app = FastAPI()
 
         @app.post("/webhook")
         async def webhook(request: Request) -> Response:
+            await self.answering.wait()
             raw = await request.body()
             expected = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
             if not hmac.compare_digest(request.headers.get("x-hub-signature-256", ""), expected):
@@ -62,6 +68,20 @@ class Receiver:
             for change in entry["changes"]
             if change["field"] == change_field
         ]
+
+    def statuses_per_body(self) -> list[list[dict[str, Any]]]:
+        """The statuses each webhook body carried (bodies without any left out)."""
+        per_body = []
+        for body in self.received:
+            statuses = [
+                status
+                for entry in body["entry"]
+                for change in entry["changes"]
+                for status in change["value"].get("statuses", [])
+            ]
+            if statuses:
+                per_body.append(statuses)
+        return per_body
 
     def statuses(self, message_id: str) -> list[dict[str, Any]]:
         return [s for v in self.values("messages") for s in v.get("statuses", []) if s["id"] == message_id]
@@ -106,6 +126,11 @@ class Emulator:
         if "type" not in body:
             payload.update(type="text", text={"body": "Hello from the business"})
         return await self.graph.post(f"/{PHONE_NUMBER_ID}/messages", json=payload)
+
+    async def stats(self) -> dict[str, int]:
+        response = await self.control.get("/_emulator/stats")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
 
     async def customer_writes(self, sender: str = CUSTOMER, text: str = "Hi", **extra: Any) -> dict[str, Any]:
         response = await self.control.post("/_emulator/inbound", json={"from": sender, "text": text, **extra})

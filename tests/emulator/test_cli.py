@@ -2,6 +2,8 @@
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -9,9 +11,12 @@ from tests.conftest import _free_port, eventually
 from tests.emulator.conftest import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, WABA_ID
 
 OMNIROUTE = Path(sys.executable).parent / "omniroute"
+GRAPH = {"Authorization": f"Bearer {ACCESS_TOKEN}"}
 
 
-async def test_the_cli_serves_the_emulator() -> None:
+@asynccontextmanager
+async def cli_emulator(*options: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Run `omniroute emulator` with ``options``; yields a client of it once it answers."""
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
         str(OMNIROUTE),
@@ -30,8 +35,7 @@ async def test_the_cli_serves_the_emulator() -> None:
         ACCESS_TOKEN,
         "--webhook-url",
         "http://127.0.0.1:9/webhook",
-        "--throughput",
-        "20",
+        *options,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -47,10 +51,34 @@ async def test_the_cli_serves_the_emulator() -> None:
 
             response = await eventually(health, lambda r: r is not None, timeout=30)
             assert response.json()["phone_number_id"] == PHONE_NUMBER_ID
-            number = await client.get(
-                f"/v23.0/{PHONE_NUMBER_ID}", headers={"Authorization": f"Bearer {ACCESS_TOKEN}"}
-            )
-            assert number.json()["id"] == PHONE_NUMBER_ID
+            yield client
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_the_cli_serves_the_emulator() -> None:
+    async with cli_emulator("--throughput", "20") as client:
+        number = await client.get(f"/v23.0/{PHONE_NUMBER_ID}", headers=GRAPH)
+        assert number.json()["id"] == PHONE_NUMBER_ID
+        assert number.json()["throughput"] == {"level": "STANDARD"}
+
+
+async def test_the_cli_lifts_the_limits_and_counts_sends_for_benchmarks() -> None:
+    async with cli_emulator("--unlimited", "--status-webhooks", "off") as client:
+        number = await client.get(
+            f"/v23.0/{PHONE_NUMBER_ID}", headers=GRAPH, params={"fields": "throughput,messaging_limit_tier"}
+        )
+        assert number.json()["throughput"] == {"level": "HIGH"}
+        assert number.json()["messaging_limit_tier"] == "TIER_UNLIMITED"
+        customer = "+2348012345678"
+        await client.post("/_emulator/inbound", json={"from": customer, "text": "Hi"})
+        for _ in range(3):
+            send = await client.post(
+                f"/v23.0/{PHONE_NUMBER_ID}/messages",
+                headers=GRAPH,
+                json={"messaging_product": "whatsapp", "to": customer, "text": {"body": "Hello"}},
+            )
+            assert send.status_code == 200, send.text
+        stats = await client.get("/_emulator/stats")
+        assert stats.json() == {"sends": 3, "distinct": 3, "duplicates": 0, "callback_data": 0}

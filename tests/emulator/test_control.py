@@ -1,5 +1,5 @@
 """The control API under /_emulator/: health, what the emulator received and sent (with
-each webhook's delivery attempts), and reset."""
+each webhook's delivery attempts), the send counts a benchmark reads, and reset."""
 
 import hashlib
 import hmac
@@ -95,3 +95,39 @@ async def test_reset_forgets_messages_windows_templates_and_webhooks(emulator: E
 async def test_an_inbound_without_a_valid_number_is_refused(emulator: Emulator) -> None:
     response = await emulator.control.post("/_emulator/inbound", json={"from": "not-a-number", "text": "Hi"})
     assert response.status_code == 422
+
+
+async def test_stats_count_accepted_sends_and_duplicates_by_recipient_and_callback_data(
+    emulator: Emulator,
+) -> None:
+    other = "+2348099999999"
+    assert await emulator.stats() == {"sends": 0, "distinct": 0, "duplicates": 0, "callback_data": 0}
+    await emulator.send(biz_opaque_callback_data="msg_1")  # refused (closed window): not counted
+    for number in (CUSTOMER, other):
+        await emulator.customer_writes(number)
+    for to, callback_data in [
+        (CUSTOMER, "msg_1"),
+        (CUSTOMER, "msg_1"),
+        (CUSTOMER, "msg_2"),
+        (other, "msg_1"),
+    ]:
+        assert (await emulator.send(to, biz_opaque_callback_data=callback_data)).status_code == 200
+    await emulator.send()  # no callback data: the message id is its identity
+    await emulator.send()
+
+    assert await emulator.stats() == {"sends": 6, "distinct": 5, "duplicates": 1, "callback_data": 4}
+
+
+async def test_stats_reset_to_zero_alone_or_with_everything(emulator: Emulator) -> None:
+    zero = {"sends": 0, "distinct": 0, "duplicates": 0, "callback_data": 0}
+    await emulator.customer_writes()
+    await emulator.send(biz_opaque_callback_data="msg_1")
+
+    response = await emulator.control.post("/_emulator/stats/reset")
+    assert response.json() == zero
+    assert await emulator.stats() == zero
+    assert (await emulator.send(biz_opaque_callback_data="msg_1")).status_code == 200  # window kept
+    assert (await emulator.stats())["duplicates"] == 0  # identities forgotten too
+
+    await emulator.control.post("/_emulator/reset")
+    assert await emulator.stats() == zero

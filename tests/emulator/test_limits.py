@@ -1,9 +1,9 @@
 """Throughput (130429) and the pair rate limit (131056), answered with HTTP 429 as Meta's
-throttling errors are; refused sends use up no allowance."""
+throttling errors are; refused sends use up no allowance. ``unlimited`` lifts both for benchmarks."""
 
 from typing import Any
 
-from tests.emulator.conftest import CUSTOMER, Emulator, graph_error
+from tests.emulator.conftest import CUSTOMER, PHONE_NUMBER_ID, Emulator, details, graph_error
 
 from omniroute.policy.limits import PAIR_RATE_BURST
 
@@ -41,3 +41,23 @@ async def test_a_refused_send_uses_no_throughput(start_emulator: Any) -> None:
     graph_error(await emulator.send(CUSTOMER), 400, 131047)
     await emulator.customer_writes(CUSTOMER)
     assert (await emulator.send(CUSTOMER)).status_code == 200
+
+
+async def test_unlimited_lifts_the_throughput_and_pair_rate_limits(start_emulator: Any) -> None:
+    emulator: Emulator = await start_emulator(throughput=1, unlimited=True)
+    await emulator.customer_writes(CUSTOMER)
+    for _ in range(PAIR_RATE_BURST + 5):
+        response = await emulator.send(CUSTOMER)
+        assert response.status_code == 200, response.text
+    details(await emulator.send("+2348099999999"), 131047)  # the window is still enforced
+
+
+async def test_unlimited_reports_high_throughput_and_an_unlimited_messaging_tier(start_emulator: Any) -> None:
+    emulator: Emulator = await start_emulator(unlimited=True)
+    number = await emulator.graph.get(
+        f"/{PHONE_NUMBER_ID}",
+        params={"fields": "throughput,whatsapp_business_manager_messaging_limit,messaging_limit_tier"},
+    )
+    assert number.json()["throughput"] == {"level": "HIGH"}
+    assert number.json()["whatsapp_business_manager_messaging_limit"] == "TIER_UNLIMITED"
+    assert number.json()["messaging_limit_tier"] == "TIER_UNLIMITED"

@@ -241,3 +241,18 @@ async def test_mark_as_read_answers_success_for_a_customer_message(emulator: Emu
         json={"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"},
     )
     assert "message_id" in details(unknown)
+
+
+async def test_with_status_webhooks_off_a_send_gets_no_statuses_but_a_scripted_reply_still_comes(
+    start_emulator: Any,
+) -> None:
+    emulator: Emulator = await start_emulator(status_webhooks=False)
+    recipient = "+2348012340003"
+    await emulator.customer_writes(recipient, "Hello")
+    message_id = (await emulator.send(recipient)).json()["messages"][0]["id"]
+    await emulator.receiver.wait_for(
+        "messages", lambda v: any(m.get("text", {}).get("body") == "STOP" for m in v.get("messages", []))
+    )  # the reply is the script's last step: statuses would have come before it
+    assert emulator.receiver.statuses(message_id) == []
+    listing = (await emulator.control.get("/_emulator/messages")).json()
+    assert listing["outbound"][0]["statuses"] == []

@@ -43,9 +43,12 @@ async def test_every_graph_path_needs_the_token(emulator: Emulator) -> None:
 
 
 async def test_the_token_may_come_as_the_access_token_query_parameter(emulator: Emulator) -> None:
-    async with httpx.AsyncClient(base_url=emulator.url) as client:
-        response = await client.get(f"/{VERSION}/{PHONE_NUMBER_ID}", params={"access_token": ACCESS_TOKEN})
-    assert response.status_code == 200, response.text
+    await emulator.customer_writes()
+    async with httpx.AsyncClient(base_url=emulator.url, params={"access_token": ACCESS_TOKEN}) as client:
+        number = await client.get(f"/{VERSION}/{PHONE_NUMBER_ID}")
+        send = await client.post(f"/{VERSION}/{PHONE_NUMBER_ID}/messages", json=TEXT)
+    assert number.status_code == 200, number.text
+    assert send.status_code == 200, send.text
 
 
 async def test_any_graph_version_prefix_is_served(emulator: Emulator) -> None:
@@ -54,7 +57,9 @@ async def test_any_graph_version_prefix_is_served(emulator: Emulator) -> None:
             response = await client.get(f"/{version}/{PHONE_NUMBER_ID}")
             assert response.status_code == 200, response.text
         details_text = details(await client.get(f"/latest/{PHONE_NUMBER_ID}"))
+        send_details = details(await client.post(f"/latest/{PHONE_NUMBER_ID}/messages", json=TEXT))
     assert "version" in details_text
+    assert "version" in send_details
 
 
 async def test_another_phone_number_id_is_an_unknown_object(emulator: Emulator) -> None:
@@ -68,6 +73,7 @@ async def test_an_unknown_path_is_graph_error_2500(emulator: Emulator) -> None:
     response = await emulator.graph.get(f"/{PHONE_NUMBER_ID}/no_such_edge")
     error = graph_error(response, 400, 2500)
     assert error["message"] == f"Unknown path components: /{VERSION}/{PHONE_NUMBER_ID}/no_such_edge"
+    graph_error(await emulator.graph.get(f"/{PHONE_NUMBER_ID}/messages"), 400, 2500)  # sends are POSTs
 
 
 async def test_the_phone_number_answers_with_its_fields(emulator: Emulator) -> None:

@@ -1,18 +1,24 @@
 """The emulator's HTTP surface: Meta's Graph API paths under any version prefix, and the
-control API under ``/_emulator/``."""
+control API under ``/_emulator/``.
+
+The send endpoint, ``POST /{version}/{phone_number_id}/messages``, is what a benchmark
+hammers, so it is served straight from the ASGI call (``EmulatorApp``) without FastAPI's
+routing, dependency and validation layers; everything else goes through FastAPI."""
 
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
+from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Receive, Scope, Send
 
 from omniroute.emulator.config import EmulatorConfig
-from omniroute.emulator.errors import GraphError, invalid, unknown_object, unknown_path_error
-from omniroute.emulator.service import Emulator, graph_version, timestamp_of
+from omniroute.emulator.errors import GraphError, unknown_object, unknown_path_error
+from omniroute.emulator.service import Emulator, SendStats, graph_version, request_json, timestamp_of
 from omniroute.policy.templates import TemplateStatus
 
 
@@ -41,7 +47,85 @@ class ReviewIn(BaseModel):
     reason: str | None = None
 
 
-def create_emulator_app(config: EmulatorConfig) -> FastAPI:
+def _json(content: Any) -> bytes:
+    """JSON the way Starlette's ``JSONResponse`` renders it."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+class EmulatorApp(FastAPI):
+    """FastAPI, with the send endpoint answered before FastAPI's routing."""
+
+    emulator: Emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            parts = scope["path"].split("/")
+            if len(parts) == 4 and parts[3] == "messages" and parts[1] and parts[2]:
+                await self._messages(scope, receive, send, version=parts[1], object_id=parts[2])
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _messages(
+        self, scope: Scope, receive: Receive, send: Send, version: str, object_id: str
+    ) -> None:
+        """``POST /{version}/{phone_number_id}/messages``, checked in the order FastAPI
+        checks the other Graph routes: token, body, version, object."""
+        try:
+            self.emulator.authenticate(_header(scope, b"authorization"), _access_token(scope))
+            raw = await _read_body(receive)
+            body = request_json(raw)
+            graph_version(version)
+            _own(object_id, self.emulator.config.phone_number_id, "POST")
+            status, answer = 200, self.emulator.send(version, body, raw)
+        except GraphError as error:
+            status, answer = error.http_status, error.body()
+        content = _json(answer)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-length", str(len(content)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+
+def _own(object_id: str, expected: str, method: str) -> None:
+    if object_id != expected:
+        raise unknown_object(method, object_id)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _access_token(scope: Scope) -> str | None:
+    query: bytes = scope["query_string"]
+    if b"access_token" not in query:
+        return None
+    values = parse_qs(query.decode("latin-1")).get("access_token")
+    return values[-1] if values else None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def create_emulator_app(config: EmulatorConfig) -> EmulatorApp:
     emulator = Emulator(config)
 
     @asynccontextmanager
@@ -49,24 +133,19 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
         yield
         await emulator.close()
 
-    app = FastAPI(title="omniroute WhatsApp Cloud API emulator", lifespan=lifespan)
+    app = EmulatorApp(title="omniroute WhatsApp Cloud API emulator", lifespan=lifespan)
+    app.emulator = emulator
     app.state.emulator = emulator
 
     @app.exception_handler(GraphError)
     async def graph_error(request: Request, error: GraphError) -> JSONResponse:
         return JSONResponse(error.body(), status_code=error.http_status)
 
-    def authenticated(request: Request, access_token: str | None = Query(default=None)) -> None:
+    async def authenticated(request: Request, access_token: str | None = Query(default=None)) -> None:
         emulator.authenticate(request.headers.get("authorization"), access_token)
 
     async def json_body(request: Request) -> Any:
-        raw = await request.body()
-        if not raw:
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise invalid("The request body is not valid JSON.") from None
+        return request_json(await request.body())
 
     # -- control API -------------------------------------------------------------------
 
@@ -109,17 +188,16 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
         await emulator.reset()
         return {"status": "reset"}
 
+    @app.get("/_emulator/stats")
+    async def stats() -> dict[str, int]:
+        return emulator.stats.as_dict()
+
+    @app.post("/_emulator/stats/reset")
+    async def reset_stats() -> dict[str, int]:
+        emulator.stats = SendStats()
+        return emulator.stats.as_dict()
+
     # -- Graph API ---------------------------------------------------------------------
-
-    def own(object_id: str, expected: str, method: str) -> None:
-        if object_id != expected:
-            raise unknown_object(method, object_id)
-
-    @app.post("/{version}/{object_id}/messages", dependencies=[Depends(authenticated)])
-    async def send(version: str, object_id: str, body: Any = Depends(json_body)) -> dict[str, Any]:
-        graph_version(version)
-        own(object_id, config.phone_number_id, "POST")
-        return emulator.send(version, body)
 
     @app.api_route(
         "/{version}/{object_id}/message_templates",
@@ -130,7 +208,7 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
         version: str, object_id: str, request: Request, body: Any = Depends(json_body)
     ) -> dict[str, Any]:
         graph_version(version)
-        own(object_id, config.waba_id, request.method)
+        _own(object_id, config.waba_id, request.method)
         params = dict(request.query_params)
         params.pop("access_token", None)
         if request.method == "GET":

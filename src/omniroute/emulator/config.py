@@ -13,6 +13,11 @@ class EmulatorConfig:
     access_token: str
     webhook_url: str
     throughput: int = DEFAULT_THROUGHPUT_PER_SECOND
+    unlimited: bool = False
+    """Lift the simulated limits for benchmarks: no throughput or pair rate refusals, and
+    the phone number reports HIGH throughput and an unlimited messaging tier."""
+    status_webhooks: bool = True
+    """Play sent/delivered/read (or failed) status webhooks after each accepted send."""
     status_interval: float = 1.0
     """Seconds between the simulated statuses of a message (sent, delivered, read)."""
     review_seconds: float = 2.0

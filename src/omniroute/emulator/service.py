@@ -7,22 +7,23 @@ and every number from ``omniroute.policy``, so test mode, the emulator and Meta 
 
 import asyncio
 import base64
+import json
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from omniroute.core.phone import region_of
 from omniroute.core.time import rfc3339, utcnow
 from omniroute.emulator.config import EmulatorConfig
 from omniroute.emulator.errors import DUPLICATE_TEMPLATE_SUBCODE, GraphError, invalid, title
+from omniroute.emulator.timeline import Timeline
 from omniroute.emulator.validation import Send, validate_send, wa_id_of
 from omniroute.emulator.webhooks import Background, WebhookSender
 from omniroute.policy import errors as meta_errors
-from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier
 from omniroute.policy.pricing import price_message
 from omniroute.policy.templates import (
     SENDABLE_STATUSES,
@@ -38,7 +39,13 @@ from omniroute.policy.window import (
     window_at,
 )
 from omniroute.providers.sandbox.network_rules import SendLimits, template_parameter_problem
-from omniroute.providers.sandbox.simulation import Step, delivery_script, review_template, scenario_for
+from omniroute.providers.sandbox.simulation import (
+    Scenario,
+    Step,
+    delivery_script,
+    review_template,
+    scenario_for,
+)
 
 LAST_VERSION_WITH_CONVERSATION = 23
 """Graph versions up to v23 carry a ``conversation`` object in status webhooks; v24+ do not."""
@@ -72,6 +79,10 @@ SEND_REFUSALS = {
 }
 
 
+MARKED_READ = {"success": True}
+"""Meta's answer to a mark-as-read."""
+
+
 def graph_version(version: str) -> int:
     match = _VERSION.match(version)
     if match is None:
@@ -90,6 +101,8 @@ def _unix(moment: datetime) -> str:
 @dataclass
 class Customer:
     wa_id: str
+    market: str | None
+    """The customer's country (ISO code), for the rate card."""
     last_inbound_at: datetime | None = None
     entry_point_free_until: datetime | None = None
     conversations: dict[str, tuple[str, datetime]] = field(default_factory=dict)
@@ -135,20 +148,84 @@ class Template:
         return definition
 
 
-@dataclass
+@dataclass(slots=True)
 class Outbound:
+    """An accepted message: what its statuses and the listing need, no more (millions of
+    these stay in memory during a benchmark)."""
+
     id: str
-    send: Send
+    to: str
+    wa_id: str
+    type: str
+    callback_data: str | None
     version: int
     pricing: dict[str, Any]
     accepted_at: datetime
-    statuses: list[str] = field(default_factory=list)
+    script: tuple[Step, ...] = ()
+    """What the network does with the message, played a step at a time."""
+    played: int = 0
+    statuses: tuple[str, ...] = ()
+    """The statuses sent so far (a tuple of strings: nothing for the garbage collector)."""
+
+    def answer(self) -> dict[str, Any]:
+        """Meta's response to the send."""
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": self.to, "wa_id": self.wa_id}],
+            "messages": [{"id": self.id, "message_status": "accepted"}],
+        }
+
+
+class Received(NamedTuple):
+    """One request to the messages endpoint, kept as its raw bytes and outcome (rendered as
+    JSON only when listed). A tuple of plain values, which the garbage collector stops
+    walking."""
+
+    received_at: str
+    request: bytes
+    message_id: str | None = None
+    """The accepted message (a send that was refused or a mark-as-read has none)."""
+    error_code: int | None = None
+    error_details: str | None = None
+
+
+@dataclass
+class SendStats:
+    """Accepted sends, counted for a benchmark to find duplicates and losses. A send's
+    identity is its recipient and the sender's own id for the message,
+    ``biz_opaque_callback_data`` (omniroute puts its message id there); a send without
+    one is its own identity."""
+
+    sends: int = 0
+    duplicates: int = 0
+    callback_data: int = 0
+    identities: set[tuple[str, str]] = field(default_factory=set)
+
+    def count(self, wa_id: str, callback_data: str | None, message_id: str) -> None:
+        self.sends += 1
+        if callback_data is not None:
+            self.callback_data += 1
+        identity = (wa_id, callback_data if callback_data is not None else message_id)
+        if identity in self.identities:
+            self.duplicates += 1
+        else:
+            self.identities.add(identity)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "sends": self.sends,
+            "distinct": len(self.identities),
+            "duplicates": self.duplicates,
+            "callback_data": self.callback_data,
+        }
 
 
 class Emulator:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.background = Background()
+        self.steps: Timeline[Outbound] = Timeline(self._play_next_step)
+        self._scripts: dict[Scenario, tuple[Step, ...]] = {}
         self.webhooks = WebhookSender(
             config.webhook_url,
             config.app_secret,
@@ -160,19 +237,23 @@ class Emulator:
 
     def _clear(self) -> None:
         self.limits = SendLimits(self.config.throughput)
-        self.received: list[dict[str, Any]] = []
+        self.received: list[Received] = []
         self.outbound: dict[str, Outbound] = {}
         self.inbound: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, Customer] = {}
         self.templates: dict[str, Template] = {}
         self._reviews: dict[str, asyncio.Task[None]] = {}
-        self.webhooks.deliveries.clear()
+        self.stats = SendStats()
+        self._pricings: dict[tuple[str, str, bool], dict[str, Any]] = {}
+        self.webhooks.clear()
 
     async def reset(self) -> None:
+        self.steps.clear()
         await self.background.cancel_all()
         self._clear()
 
     async def close(self) -> None:
+        self.steps.clear()
         await self.background.cancel_all()
         await self.webhooks.close()
 
@@ -186,17 +267,18 @@ class Emulator:
             raise GraphError(190)
 
     def phone_number(self, fields: str | None) -> dict[str, Any]:
+        unlimited = self.config.unlimited
+        high_throughput = unlimited or self.config.throughput > DEFAULT_THROUGHPUT_PER_SECOND
+        messaging_limit = MessagingTier.TIER_UNLIMITED.value if unlimited else self.config.messaging_limit
         everything: dict[str, Any] = {
             "verified_name": self.config.verified_name,
             "code_verification_status": "VERIFIED",
             "display_phone_number": self.config.display_phone_number,
             "quality_rating": self.config.quality_rating,
             "platform_type": "CLOUD_API",
-            "throughput": {
-                "level": "HIGH" if self.config.throughput > DEFAULT_THROUGHPUT_PER_SECOND else "STANDARD"
-            },
-            "whatsapp_business_manager_messaging_limit": self.config.messaging_limit,
-            "messaging_limit_tier": self.config.messaging_limit,
+            "throughput": {"level": "HIGH" if high_throughput else "STANDARD"},
+            "whatsapp_business_manager_messaging_limit": messaging_limit,
+            "messaging_limit_tier": messaging_limit,
             "id": self.config.phone_number_id,
         }
         return _pick(everything, fields, PHONE_NUMBER_FIELDS)
@@ -204,26 +286,31 @@ class Emulator:
     # -- messages ----------------------------------------------------------------------
 
     def _customer(self, wa_id: str) -> Customer:
-        return self.customers.setdefault(wa_id, Customer(wa_id))
+        customer = self.customers.get(wa_id)
+        if customer is None:
+            customer = self.customers[wa_id] = Customer(wa_id, region_of("+" + wa_id))
+        return customer
 
-    def send(self, version: str, body: Any) -> dict[str, Any]:
-        """Answer ``POST /{version}/{phone_number_id}/messages`` (a send or a mark-as-read)."""
+    def send(self, version: str, body: Any, raw: bytes) -> dict[str, Any]:
+        """Answer ``POST /{version}/{phone_number_id}/messages`` (a send or a mark-as-read):
+        ``body`` is the request as parsed from ``raw``."""
         major = graph_version(version)
-        record: dict[str, Any] = {"received_at": rfc3339(utcnow()), "request": body}
-        self.received.append(record)
+        received_at = rfc3339(utcnow()) or ""
         try:
             if not isinstance(body, dict):
                 raise invalid("The request body must be a JSON object.")
             if body.get("status") == "read":
                 answer = self._mark_read(body)
-            else:
-                answer = self._accept(validate_send(body), major)
-                record["message_id"] = answer["messages"][0]["id"]
+                self.received.append(Received(received_at, raw))
+                return answer
+            message = self._accept(validate_send(body), major)
         except GraphError as error:
-            record["error"] = {"code": error.code, "details": error.details}
+            self.received.append(
+                Received(received_at, raw, error_code=error.code, error_details=error.details)
+            )
             raise
-        record["response"] = answer
-        return answer
+        self.received.append(Received(received_at, raw, message_id=message.id))
+        return message.answer()
 
     def _mark_read(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("messaging_product") != "whatsapp":
@@ -235,7 +322,7 @@ class Emulator:
         if message is None:
             raise invalid(f"Invalid message_id {message_id!r}: no message from a customer has this id.")
         message["read"] = True
-        return {"success": True}
+        return MARKED_READ
 
     def _sendable_template(self, send: Send) -> Template:
         name = send.content["name"]
@@ -264,45 +351,64 @@ class Emulator:
             raise GraphError(meta_errors.TEMPLATE_PARAM_COUNT, problem)
         return template
 
-    def _accept(self, send: Send, major: int) -> dict[str, Any]:
+    def _accept(self, send: Send, major: int) -> Outbound:
         now = utcnow()
         customer = self._customer(send.wa_id)
         window_open = window_at(customer.last_inbound_at, now).is_open
         template = self._sendable_template(send) if send.type == "template" else None
         if template is None and not window_open:
             raise GraphError(meta_errors.RE_ENGAGEMENT, SEND_REFUSALS[meta_errors.RE_ENGAGEMENT])
-        refusal = self.limits.refusal(send.wa_id, time.monotonic())
-        if refusal is not None:
-            raise GraphError(refusal, SEND_REFUSALS[refusal])
+        if not self.config.unlimited:
+            refusal = self.limits.refusal(send.wa_id, time.monotonic())
+            if refusal is not None:
+                raise GraphError(refusal, SEND_REFUSALS[refusal])
         price = price_message(
             template_category=TemplateCategory(template.category) if template else None,
             window_open=window_open,
             in_free_entry_point=bool(
                 customer.entry_point_free_until and now < customer.entry_point_free_until
             ),
-            market=region_of("+" + send.wa_id),
+            market=customer.market,
             at=now,
         )
-        pricing = {key: value for key, value in price.as_dict().items() if key != "cost"}
-        message = Outbound(_wamid(), send, major, pricing, now)
+        pricing_key = (price.category, price.type, price.billable)
+        pricing = self._pricings.get(pricing_key)
+        if pricing is None:
+            pricing = {key: value for key, value in price.as_dict().items() if key != "cost"}
+            self._pricings[pricing_key] = pricing
+        message = Outbound(_wamid(), send.to, send.wa_id, send.type, send.callback_data, major, pricing, now)
+        message.script = self._script(scenario_for(send.wa_id))
         self.outbound[message.id] = message
-        for step in delivery_script(scenario_for(send.wa_id), "whatsapp"):
-            self.background.later(step.after * self.config.status_interval, self._player(message, step))
-        return {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": send.to, "wa_id": send.wa_id}],
-            "messages": [{"id": message.id, "message_status": "accepted"}],
-        }
+        self.stats.count(send.wa_id, send.callback_data, message.id)
+        if message.script:
+            self.steps.add(message.script[0].after * self.config.status_interval, message)
+        return message
 
-    def _player(self, message: Outbound, step: Step) -> Callable[[], Awaitable[None]]:
-        async def play() -> None:
-            if step.kind == "reply":
-                self.receive(message.send.wa_id, step.reply_text or "")
-            else:
-                code = step.failure.provider_code if step.failure else None
-                self._status(message, str(step.status), int(code) if code is not None else None)
+    def _script(self, scenario: Scenario) -> tuple[Step, ...]:
+        """The network's script for a scenario; only the customer's replies when status
+        webhooks are off."""
+        script = self._scripts.get(scenario)
+        if script is None:
+            script = self._scripts[scenario] = tuple(
+                step
+                for step in delivery_script(scenario, "whatsapp")
+                if self.config.status_webhooks or step.kind == "reply"
+            )
+        return script
 
-        return play
+    def _play_next_step(self, message: Outbound) -> None:
+        """Play the message's next step (a status or the customer's reply) and schedule the
+        one after it (steps count status intervals from the send)."""
+        step = message.script[message.played]
+        message.played += 1
+        if step.kind == "reply":
+            self.receive(message.wa_id, step.reply_text or "")
+        else:
+            code = step.failure.provider_code if step.failure else None
+            self._status(message, str(step.status), int(code) if code is not None else None)
+        if message.played < len(message.script):
+            following = message.script[message.played]
+            self.steps.add((following.after - step.after) * self.config.status_interval, message)
 
     def _status(self, message: Outbound, status: str, error_code: int | None) -> None:
         now = utcnow()
@@ -310,7 +416,7 @@ class Emulator:
             "id": message.id,
             "status": status,
             "timestamp": _unix(now),
-            "recipient_id": message.send.wa_id,
+            "recipient_id": message.wa_id,
         }
         if error_code is not None:
             entry["errors"] = [
@@ -326,13 +432,13 @@ class Emulator:
             if message.version <= LAST_VERSION_WITH_CONVERSATION:
                 entry["conversation"] = self._conversation(message, now, with_expiry=status == "sent")
             entry["pricing"] = message.pricing
-        if message.send.callback_data is not None:
-            entry["biz_opaque_callback_data"] = message.send.callback_data
-        message.statuses.append(status)
-        self.webhooks.send("messages", {**self._value_header(), "statuses": [entry]})
+        if message.callback_data is not None:
+            entry["biz_opaque_callback_data"] = message.callback_data
+        message.statuses += (status,)
+        self.webhooks.send_message_event(message.wa_id, {**self._value_header(), "statuses": [entry]})
 
     def _conversation(self, message: Outbound, now: datetime, *, with_expiry: bool) -> dict[str, Any]:
-        customer = self._customer(message.send.wa_id)
+        customer = self._customer(message.wa_id)
         category = str(message.pricing["category"])
         conversation_id, expires = customer.conversations.get(category, ("", now))
         if expires <= now:
@@ -382,7 +488,9 @@ class Emulator:
             message["referral"] = referral
         self.inbound[message["id"]] = {"message": message, "read": False}
         contact = {"profile": {"name": name or DEFAULT_PROFILE_NAME}, "wa_id": wa_id}
-        self.webhooks.send("messages", {**self._value_header(), "contacts": [contact], "messages": [message]})
+        self.webhooks.send_message_event(
+            wa_id, {**self._value_header(), "contacts": [contact], "messages": [message]}
+        )
         window = window_at(customer.last_inbound_at, utcnow())
         return {"id": message["id"], "wa_id": wa_id, "window_expires_at": rfc3339(window.expires_at)}
 
@@ -550,21 +658,42 @@ class Emulator:
 
     def snapshot_messages(self) -> dict[str, Any]:
         return {
-            "received": self.received,
+            "received": [self._listed(record) for record in self.received],
             "outbound": [
                 {
                     "id": m.id,
-                    "to": m.send.to,
-                    "wa_id": m.send.wa_id,
-                    "type": m.send.type,
+                    "to": m.to,
+                    "wa_id": m.wa_id,
+                    "type": m.type,
                     "pricing": m.pricing,
-                    "statuses": m.statuses,
+                    "statuses": list(m.statuses),
                     "accepted_at": rfc3339(m.accepted_at),
                 }
                 for m in self.outbound.values()
             ],
             "inbound": list(self.inbound.values()),
         }
+
+    def _listed(self, record: Received) -> dict[str, Any]:
+        listed: dict[str, Any] = {"received_at": record.received_at, "request": request_json(record.request)}
+        if record.error_code is not None:
+            listed["error"] = {"code": record.error_code, "details": record.error_details}
+        elif record.message_id is not None:
+            listed["message_id"] = record.message_id
+            listed["response"] = self.outbound[record.message_id].answer()
+        else:
+            listed["response"] = MARKED_READ
+        return listed
+
+
+def request_json(raw: bytes) -> Any:
+    """A Graph request's JSON body (an empty body is ``{}``)."""
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
 
 
 def _cursor(position: int) -> str:
