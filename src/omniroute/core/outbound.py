@@ -3,7 +3,7 @@ emulator's webhooks), and the one construction of omniroute's own outbound sessi
 
 The gateway's outbound requests go through aiohttp, not httpx: on this 2-core machine
 httpx's pool tops out at about 150 requests/s at concurrency 64 (encode/httpx#3215)
-while aiohttp sends about 12,000 (``benchmarks/http_clients.py``, docs/performance.md)."""
+while aiohttp sends over 10,000 (``benchmarks/http_clients.py``, docs/performance.md)."""
 
 import ssl
 from collections.abc import AsyncIterator
@@ -49,7 +49,7 @@ class OutboundHttp:
         self,
         *,
         max_connections: int,
-        timeout: aiohttp.ClientTimeout = aiohttp.ClientTimeout(),
+        timeout: aiohttp.ClientTimeout,
         guarded_by: Settings | None = None,
     ) -> None:
         self.max_connections = max_connections

@@ -62,11 +62,11 @@ def graph_http(settings: Settings) -> OutboundHttp:
 
 
 def completely_written(upload: aiohttp.UploadTracker) -> bool:
-    """Whether the whole request (headers and body) was handed to the connection. If it
-    was not when the request failed, the server cannot have all of it: aiohttp hands a
-    body over in one step (or in pieces, each drained before the next), a connection
-    reset discards what was not sent, and one the server closed flushes what it can
-    before the failure is reported, after the writer's last step."""
+    """Whether the whole request (headers and body) had been handed to the connection
+    when the request ended. If it had not, the server cannot have all of it: the writer
+    stops at the failure, and what it had handed over either left before the failure
+    was reported (a connection the server closed is flushed first) or was discarded
+    with the connection (a reset)."""
     done = upload.upload_complete
     return done.done() and not done.cancelled() and done.exception() is None
 
