@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = Field(
         default=15.0, gt=0, description="Longest a provider call may take; keep it well under the job lease."
     )
+    provider_max_connections: int = Field(
+        default=256,
+        ge=1,
+        description="Most connections one process keeps open to a provider's API (all its channels together).",
+    )
     send_max_attempts: int = Field(default=8, ge=1, description="Provider attempts per message.")
     unknown_outcome_grace_seconds: float = Field(
         default=900.0,

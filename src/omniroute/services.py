@@ -1,21 +1,20 @@
 """The process's long-lived services, built once at start-up and shared by the API
-and the workers (one engine, one HTTP client pool, one provider registry)."""
+and the workers (one engine, one HTTP session per kind of outbound request, one provider
+registry)."""
 
 from dataclasses import dataclass, field
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Request
 
 from omniroute.config import Settings
-from omniroute.core import secrets, targets
+from omniroute.core import secrets
 from omniroute.core.db import Database
-from omniroute.core.outbound import pool_limits
+from omniroute.core.outbound import OutboundHttp
 from omniroute.core.tenancy import Mode
 from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
-
-WEBHOOK_LIMITS = pool_limits(100)
+from omniroute.webhooks import delivery
 
 
 @dataclass
@@ -24,16 +23,12 @@ class Services:
     db: Database
     providers: ProviderRegistry
     request_log: RequestLogWriter
-    webhook_http: httpx.AsyncClient = field(
-        default_factory=lambda: httpx.AsyncClient(follow_redirects=False, limits=WEBHOOK_LIMITS)
-    )
-    """The connection pool of test-mode webhook deliveries, which may go anywhere
-    (timeouts are set per request)."""
-    live_webhook_http: httpx.AsyncClient | None = None
-    """Live-mode deliveries' own pool, every connection checked against the
-    outbound-target policy; never shared with test mode, whose connections to internal
-    addresses must not be reused."""
+    webhook_http: dict[Mode, OutboundHttp] = field(init=False)
+    """Each mode's webhook deliveries' session (``webhooks.delivery.http_session``)."""
     _wake_callbacks: list[object] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.webhook_http = {mode: delivery.http_session(self.settings, mode) for mode in Mode}
 
     def on_jobs_enqueued(self, callback: object) -> None:
         self._wake_callbacks.append(callback)
@@ -44,21 +39,13 @@ class Services:
             assert callable(callback)
             callback()
 
-    def webhook_client(self, mode: Mode) -> httpx.AsyncClient:
-        if mode is Mode.LIVE:
-            if self.live_webhook_http is None:
-                self.live_webhook_http = httpx.AsyncClient(
-                    transport=targets.guarded_transport(self.settings, limits=WEBHOOK_LIMITS),
-                    follow_redirects=False,
-                )
-            return self.live_webhook_http
-        return self.webhook_http
+    def webhook_client(self, mode: Mode) -> OutboundHttp:
+        return self.webhook_http[mode]
 
     async def close(self) -> None:
         await self.request_log.stop()
-        await self.webhook_http.aclose()
-        if self.live_webhook_http is not None:
-            await self.live_webhook_http.aclose()
+        for http in self.webhook_http.values():
+            await http.close()
         await self.providers.close()
         await self.db.dispose()
 

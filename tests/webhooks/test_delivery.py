@@ -267,9 +267,11 @@ async def test_live_deliveries_have_a_pool_of_their_own_that_checks_every_connec
     monkeypatch.setattr(settings, "allow_private_targets", False)
     services = build_services(settings)
     try:
-        assert (await services.webhook_client(Mode.TEST).post(receiver.url)).status_code == 200
+        async with services.webhook_client(Mode.TEST).request("POST", receiver.url) as response:
+            assert response.status == 200
         with pytest.raises(targets.TargetRefused):
-            await services.webhook_client(Mode.LIVE).post(receiver.url)
+            async with services.webhook_client(Mode.LIVE).request("POST", receiver.url):
+                pass
     finally:
         await services.close()
     assert len(receiver.received) == 1

@@ -4,22 +4,23 @@ private, loopback, link-local or otherwise internal addresses (SSRF).
 
 It is applied twice: when the URL is saved (``require_allowed``: a 422 naming the field,
 a host that does not resolve yet is accepted) and when a connection is made
-(``check`` before a webhook delivery; ``GuardedBackend`` under every connection of the
-Graph API client, which connects to the very address it checked, so DNS changed
-afterwards cannot point a saved URL inward). A refusal happens before any packet is
-sent, so it says nothing about what listens at the address. Test mode may target
-anything; ``OMNIROUTE_ALLOW_PRIVATE_TARGETS`` lets a self-hosted or test set-up allow
+(``check`` before a webhook delivery; ``GuardedConnector`` under every connection of
+the Graph API session and of live webhook deliveries, which connects to the very
+addresses it checked, so DNS changed afterwards cannot point a saved URL inward). A
+refusal happens before any packet is sent, so it says nothing about what listens at the
+address. Test mode may target anything; ``OMNIROUTE_ALLOW_PRIVATE_TARGETS`` lets a self-hosted or test set-up allow
 internal addresses in live mode too."""
 
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
-import httpx
+import aiohttp
+from aiohttp.abc import ResolveResult
+from aiohttp.tracing import Trace
 
 from omniroute.config import Settings
 from omniroute.core.errors import InvalidRequestError
@@ -117,59 +118,22 @@ async def require_allowed(
         ) from refused
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """A network backend that resolves each host itself, refuses internal addresses
-    (unless the settings allow them at the time of connecting) and connects to the
-    address it checked, never to a second lookup's answer."""
+class GuardedConnector(aiohttp.TCPConnector):
+    """aiohttp's connector (``options`` as for ``aiohttp.TCPConnector``) whose every new
+    connection passes the policy: the addresses a host resolves to (or the address a
+    URL names) are refused if any is internal, unless the settings allow internal
+    targets at the time of connecting, and the connection is made to those very
+    addresses, never to a second lookup's answer. A refusal raises ``TargetRefused``
+    out of the request, before anything was sent."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend, settings: Settings) -> None:
-        self.inner = inner
+    def __init__(self, settings: Settings, **options: Any) -> None:
+        super().__init__(**options)
         self.settings = settings
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        if self.settings.allow_private_targets:
-            return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        try:
-            async with asyncio.timeout(timeout):
-                addresses = await resolve(host, port)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"{host} does not resolve ({exc})") from exc
-        refuse_internal(host, addresses)
-        failure: httpcore.ConnectError | None = None
-        for address in addresses:
-            try:
-                return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                failure = exc
-        raise failure or httpcore.ConnectError(f"{host} has no address")
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise TargetRefused("unix sockets are not outbound targets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
-
-
-def guarded_transport(settings: Settings, **options: Any) -> httpx.AsyncHTTPTransport:
-    """httpx's own transport (``options`` as for ``httpx.AsyncHTTPTransport``) whose
-    every new connection passes ``GuardedBackend``. A refused target raises
-    ``TargetRefused`` out of the request, before anything was sent."""
-    transport = httpx.AsyncHTTPTransport(**options)
-    pool = transport._pool  # httpx exposes no hook for httpcore's network backend
-    assert isinstance(pool, httpcore.AsyncConnectionPool)
-    pool._network_backend = GuardedBackend(pool._network_backend, settings)
-    return transport
+    async def _resolve_host(  # aiohttp has no public hook that also sees literal addresses
+        self, host: str, port: int, traces: Sequence[Trace] | None = None
+    ) -> list[ResolveResult]:
+        resolved = await super()._resolve_host(host, port, traces=traces)
+        if not self.settings.allow_private_targets:
+            refuse_internal(host, [address["host"] for address in resolved])
+        return resolved

@@ -12,7 +12,7 @@ from omniroute.core.db import Database
 from omniroute.core.tenancy import Mode
 from omniroute.providers.base import ChannelRef, Provider, WhatsAppProvider
 from omniroute.providers.meta import config as meta_config
-from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_client
+from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_http
 from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxContext
 
 ProviderFactory = Callable[[ChannelRef], Provider]
@@ -26,7 +26,7 @@ class ProviderRegistry:
     def __init__(self, settings: Settings, db: Database) -> None:
         sandbox_context = SandboxContext(db=db, settings=settings)
         self.settings = settings
-        self._http = graph_client(settings)
+        self._http = graph_http(settings)
         self._factories: dict[tuple[str, ChannelType], ProviderFactory] = {
             (SANDBOX, channel_type): partial(cls, context=sandbox_context)
             for channel_type, cls in SANDBOX_PROVIDERS.items()
@@ -78,5 +78,5 @@ class ProviderRegistry:
         return provider
 
     async def close(self) -> None:
-        """Release pooled connections (HTTP adapters share one client per process)."""
-        await self._http.aclose()
+        """Release pooled connections (HTTP adapters share one session per process)."""
+        await self._http.close()

@@ -4,15 +4,30 @@ Webhooks headers, a bounded wait and a short excerpt of the answer."""
 import time
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from omniroute.config import Settings
 from omniroute.core import targets
+from omniroute.core.outbound import OutboundHttp
 from omniroute.core.tenancy import Mode
 from omniroute.webhooks import signing
 
 EXCERPT_BYTES = 1024
 EXCERPT_CHARS = 500
+MAX_CONNECTIONS = 100
+"""Per process and mode, to all endpoints together."""
+
+
+def http_session(settings: Settings, mode: Mode) -> OutboundHttp:
+    """The keep-alive session of one mode's deliveries. Live mode has its own, every
+    connection checked against the outbound-target policy on the address it connects
+    to; never shared with test mode, whose connections to internal addresses must not
+    be reused."""
+    return OutboundHttp(
+        max_connections=MAX_CONNECTIONS,
+        timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds),
+        guarded_by=settings if mode is Mode.LIVE else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -36,7 +51,7 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-async def attempt(client: httpx.AsyncClient, settings: Settings, request: Request) -> Outcome:
+async def attempt(http: OutboundHttp, settings: Settings, request: Request) -> Outcome:
     started = time.perf_counter()
 
     def outcome(status: int | None, excerpt: str | None, error: str | None) -> Outcome:
@@ -65,24 +80,18 @@ async def attempt(client: httpx.AsyncClient, settings: Settings, request: Reques
         ),
     }
     try:
-        async with client.stream(
-            "POST",
-            request.url,
-            content=request.body.encode(),
-            headers=headers,
-            timeout=settings.webhook_timeout_seconds,
-        ) as response:
+        async with http.request("POST", request.url, data=request.body.encode(), headers=headers) as response:
             excerpt = b""
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.content.iter_any():
                 excerpt += chunk
                 if len(excerpt) >= EXCERPT_BYTES:
                     break
     except targets.TargetRefused as refused:
         return outcome(None, None, f"refused: {refused}")
-    except httpx.TimeoutException:
+    except TimeoutError:
         return outcome(None, None, f"timed out after {settings.webhook_timeout_seconds:g}s")
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         return outcome(None, None, f"{type(exc).__name__}: {exc}"[:500])
     text = excerpt.decode("utf-8", errors="replace")[:EXCERPT_CHARS]
-    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    return outcome(response.status_code, text or None, error)
+    error = None if 200 <= response.status < 300 else f"HTTP {response.status}"
+    return outcome(response.status, text or None, error)

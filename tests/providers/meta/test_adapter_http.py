@@ -7,22 +7,28 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
 from omniroute.channels.models import ChannelType
+from omniroute.config import Settings
 from omniroute.core.db import Database
+from omniroute.core.outbound import OutboundHttp
 from omniroute.providers.base import ChannelRef, OutboundMessage
 from omniroute.providers.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderTransientError
-from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp
+from omniroute.providers.meta.provider import GRAPH_TIMEOUT, MetaContext, MetaWhatsApp, graph_http
 from tests.conftest import CUSTOMER, Tenant, assert_error, eventually
 from tests.providers.meta import payloads as p
 from tests.providers.meta.live import MetaChannel, create_meta_channel, meta_config
+from tests.webhooks.conftest import serving
 
 TEXT = OutboundMessage(message_id="msg_1", recipient=CUSTOMER, content_type="text", content={"body": "Hi"})
+LOOPBACK_ALLOWED = Settings(allow_private_targets=True)
+"""The local Graph servers are on loopback, which the outbound-target guard refuses by default."""
 
 
-def adapter(db: Database, http: httpx.AsyncClient, **config: Any) -> MetaWhatsApp:
+def adapter(db: Database, http: OutboundHttp, **config: Any) -> MetaWhatsApp:
     channel = ChannelRef("ch_1", "ws_1", "live", ChannelType.WHATSAPP, "+15550783881", meta_config(**config))
     return MetaWhatsApp(channel, MetaContext(http=http, db=db))
 
@@ -45,22 +51,45 @@ async def silent_port() -> AsyncIterator[int]:
 
 
 async def test_a_refused_connection_is_retryable(db: Database) -> None:
-    async with httpx.AsyncClient() as http:
+    async with graph_http(LOOPBACK_ALLOWED) as http:
         meta = adapter(db, http)
         with pytest.raises(ProviderTransientError) as sent:
             await meta.send(TEXT)
         with pytest.raises(ProviderTransientError):
             await meta.list_templates()
     assert sent.value.code == "provider_unreachable"
-    assert isinstance(sent.value.__cause__, httpx.ConnectError)
+    assert isinstance(sent.value.__cause__, aiohttp.ClientConnectorError)
 
 
 async def test_no_answer_after_the_request_left_is_an_unknown_outcome(db: Database, silent_port: int) -> None:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.3, connect=2.0)) as http:
+    impatient = aiohttp.ClientTimeout(connect=2.0, sock_read=0.3)
+    async with OutboundHttp(max_connections=1, timeout=impatient, guarded_by=LOOPBACK_ALLOWED) as http:
         meta = adapter(db, http, graph_base_url=f"http://127.0.0.1:{silent_port}")
         with pytest.raises(ProviderOutcomeUnknown) as caught:
             await meta.send(TEXT)
-    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(caught.value.__cause__, aiohttp.SocketTimeoutError)
+
+
+async def test_a_request_that_cannot_be_written_is_never_sent(db: Database, silent_port: int) -> None:
+    """A token aiohttp refuses to put in a header (a control character) fails before
+    anything leaves: retryable, like a refused connection."""
+    async with graph_http(LOOPBACK_ALLOWED) as http:
+        meta = adapter(
+            db, http, graph_base_url=f"http://127.0.0.1:{silent_port}", access_token="EAAG\r\nX: 1"
+        )
+        with pytest.raises(ProviderTransientError) as caught:
+            await meta.send(TEXT)
+    assert caught.value.code == "provider_unreachable"
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+def test_graph_calls_are_bounded_inside_the_dispatchers_limit() -> None:
+    """Connecting, waiting for a free connection and reading each have a bound, and so
+    does the whole request (aiohttp has no write timeout), under the 15 s after which
+    the dispatcher calls any send's outcome unknown."""
+    assert GRAPH_TIMEOUT.total is not None and GRAPH_TIMEOUT.sock_read is not None
+    assert GRAPH_TIMEOUT.connect is not None and GRAPH_TIMEOUT.sock_connect is not None
+    assert GRAPH_TIMEOUT.total < Settings().provider_timeout_seconds
 
 
 @pytest.fixture
@@ -167,10 +196,19 @@ async def test_reply_to_cannot_quote_with_a_template(tenant: Tenant) -> None:
     assert_error(response, 422, "parameter_invalid", param="reply_to")
 
 
-async def test_text_from_the_graph_api_that_no_database_can_store_is_cleaned(db: Database) -> None:
+async def answer_unknown_recipient(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A Graph API that refuses every send with a NUL character in its explanation."""
+    assert scope["type"] == "http"
+    while (await receive()).get("more_body"):
+        pass
     error = {"error": {"code": 131026, "error_data": {"details": "Recipient\u0000 unknown"}}}
-    answer = httpx.MockTransport(lambda request: httpx.Response(400, json=error))
-    async with httpx.AsyncClient(transport=answer) as http:
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps(error).encode()})
+
+
+async def test_text_from_the_graph_api_that_no_database_can_store_is_cleaned(db: Database) -> None:
+    async with serving(answer_unknown_recipient, lifespan="off") as url, graph_http(LOOPBACK_ALLOWED) as http:
         with pytest.raises(ProviderRejected) as rejected:
-            await adapter(db, http).send(TEXT)
+            await adapter(db, http, graph_base_url=url).send(TEXT)
     assert rejected.value.message.endswith("Recipient unknown")

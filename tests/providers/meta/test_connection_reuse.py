@@ -1,4 +1,4 @@
-"""The Graph client against a real local HTTP/1.1 server that closes idle keep-alive
+"""The Graph API session against a real local HTTP/1.1 server that closes idle keep-alive
 connections, as uvicorn does after 5 s: the client lets an idle connection go before the
 server does, so a send never races the server's close; a request that provably never
 reached the server (the connection failed before it was completely written) is sent again
@@ -10,16 +10,15 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 
 from omniroute.channels.models import ChannelType
 from omniroute.config import Settings
 from omniroute.core.db import Database
-from omniroute.core.outbound import KEEPALIVE_EXPIRY
+from omniroute.core.outbound import KEEPALIVE_EXPIRY, OutboundHttp
 from omniroute.providers.base import ChannelRef, OutboundMessage
 from omniroute.providers.errors import ProviderOutcomeUnknown
-from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_client
+from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_http
 from tests.conftest import CUSTOMER
 from tests.providers.meta.live import meta_config
 
@@ -98,7 +97,7 @@ async def graph_server() -> AsyncIterator[GraphServer]:
     server.close()
 
 
-def adapter(db: Database, http: httpx.AsyncClient, port: int) -> MetaWhatsApp:
+def adapter(db: Database, http: OutboundHttp, port: int) -> MetaWhatsApp:
     channel = ChannelRef(
         "ch_1",
         "ws_1",
@@ -115,7 +114,7 @@ async def test_an_idle_connection_is_let_go_before_the_server_closes_it(
 ) -> None:
     assert KEEPALIVE_EXPIRY < UVICORN_KEEP_ALIVE_SECONDS
     graph_server.idle_timeout = KEEPALIVE_EXPIRY + 0.3  # a server stricter than uvicorn
-    async with graph_client(LOOPBACK_ALLOWED) as http:
+    async with graph_http(LOOPBACK_ALLOWED) as http:
         meta = adapter(db, http, graph_server.port)
         await meta.send(text("msg_1"))
         await asyncio.sleep(graph_server.idle_timeout + 0.1)  # the server now closes it on use
@@ -129,7 +128,7 @@ async def test_a_request_that_never_reached_the_server_is_sent_again(
 ) -> None:
     graph_server.abort_first_connection_after_head = True
     big = text("msg_big", "x" * 16_000_000)  # more than the socket buffers hold before the server reads
-    async with graph_client(LOOPBACK_ALLOWED) as http:
+    async with graph_http(LOOPBACK_ALLOWED) as http:
         receipt = await adapter(db, http, graph_server.port).send(big)
     assert receipt.provider_message_id == "wamid.1"
     assert graph_server.received == ["msg_big"]  # once: the first request never arrived whole
@@ -139,7 +138,7 @@ async def test_a_request_written_before_the_connection_dropped_stays_unknown_and
     db: Database, graph_server: GraphServer
 ) -> None:
     graph_server.abort_after_request = True
-    async with graph_client(LOOPBACK_ALLOWED) as http:
+    async with graph_http(LOOPBACK_ALLOWED) as http:
         with pytest.raises(ProviderOutcomeUnknown) as caught:
             await adapter(db, http, graph_server.port).send(text("msg_lost"))
     assert caught.value.code == "send_outcome_unknown"

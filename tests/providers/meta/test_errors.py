@@ -3,7 +3,7 @@ Meta's ``code`` (never its message text); the code reaches the message as ``prov
 
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 
 from omniroute.providers.errors import (
@@ -103,18 +103,18 @@ def test_http_status_decides_when_there_is_no_code(status: int, cls: type[Provid
     assert error.provider_code == status
 
 
-REQUEST = httpx.Request("POST", "https://graph.facebook.com/v23.0/1/messages")
+CONNECTION = aiohttp.client_reqrep.ConnectionKey("graph.facebook.com", 443, True, True, None, None, None)
 
 
 @pytest.mark.parametrize(
     "exc",
     [
-        httpx.ConnectError("connection refused", request=REQUEST),
-        httpx.ConnectTimeout("connect timed out", request=REQUEST),
-        httpx.PoolTimeout("no free connection", request=REQUEST),
+        aiohttp.ClientConnectorError(CONNECTION, ConnectionRefusedError(111, "Connection refused")),
+        aiohttp.ClientConnectorDNSError(CONNECTION, OSError(-2, "Name or service not known")),
+        aiohttp.ConnectionTimeoutError("Connection timeout to host https://graph.facebook.com"),
     ],
 )
-def test_failures_before_the_request_left_are_retried(exc: httpx.TransportError) -> None:
+def test_failures_before_the_request_left_are_retried(exc: Exception) -> None:
     error = wire.error_from_transport(exc)
     assert type(error) is ProviderTransientError
     assert error.code == "provider_unreachable"
@@ -123,13 +123,24 @@ def test_failures_before_the_request_left_are_retried(exc: httpx.TransportError)
 @pytest.mark.parametrize(
     "exc",
     [
-        httpx.ReadTimeout("read timed out", request=REQUEST),
-        httpx.WriteTimeout("write timed out", request=REQUEST),
-        httpx.RemoteProtocolError("server disconnected without sending a response", request=REQUEST),
-        httpx.ReadError("connection reset", request=REQUEST),
+        aiohttp.SocketTimeoutError("Timeout on reading data from socket"),
+        TimeoutError(),  # the whole request's time ran out
+        aiohttp.ServerDisconnectedError(),
+        aiohttp.ClientOSError(104, "Connection reset by peer"),
+        aiohttp.ClientPayloadError("Response payload is not completed"),
     ],
 )
-def test_failures_after_the_request_left_are_an_unknown_outcome(exc: httpx.TransportError) -> None:
+def test_failures_after_the_request_left_are_an_unknown_outcome(exc: Exception) -> None:
     error = wire.error_from_transport(exc)
     assert type(error) is ProviderOutcomeUnknown
     assert error.code == "send_outcome_unknown"
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [aiohttp.SocketTimeoutError("Timeout on reading data from socket"), aiohttp.ServerDisconnectedError()],
+)
+def test_any_failure_before_the_request_was_completely_written_is_retried(exc: Exception) -> None:
+    error = wire.error_from_transport(exc, request_written=False)
+    assert type(error) is ProviderTransientError
+    assert error.code == "provider_unreachable"

@@ -1,17 +1,18 @@
-"""The Graph API adapter: one instance per channel, one shared ``httpx.AsyncClient``
-per process (owned by the provider registry)."""
+"""The Graph API adapter: one instance per channel, one shared keep-alive aiohttp session
+per process (``graph_http``, owned by the provider registry)."""
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import select
 
 from omniroute.config import Settings
 from omniroute.core import targets
 from omniroute.core.db import Database
-from omniroute.core.outbound import pool_limits
+from omniroute.core.outbound import OutboundHttp
 from omniroute.core.text import storable
 from omniroute.messages.models import Message
 from omniroute.policy.templates import TemplateStatus
@@ -32,45 +33,57 @@ from omniroute.providers.meta.config import MetaConfig
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 10.0
-"""Below ``provider_timeout_seconds`` (15 s), so the adapter, not the dispatcher's
-bound, decides whether a slow call was sent."""
 POOL_TIMEOUT = 5.0
-MAX_CONNECTIONS = 100
+READ_TIMEOUT = 10.0
+"""Longest wait for the next bytes of the answer once the request was written."""
+REQUEST_TIMEOUT = 12.0
+"""Longest a whole request may take, connecting to the last byte of the answer (aiohttp
+has no write timeout of its own). Below ``provider_timeout_seconds`` (15 s), so the
+adapter, not the dispatcher's bound, decides whether a slow call was sent."""
+GRAPH_TIMEOUT = aiohttp.ClientTimeout(
+    total=REQUEST_TIMEOUT,
+    connect=POOL_TIMEOUT + CONNECT_TIMEOUT,  # waiting for a pooled connection, then connecting
+    sock_connect=CONNECT_TIMEOUT,
+    sock_read=READ_TIMEOUT,
+)
 NOT_SENT_RETRIES = 2
 """How many times a request that provably never reached the server (refused connection,
 connection failed before the request was completely written) is sent again at once."""
 TEMPLATES_PAGE_SIZE = 100
 
 
-def graph_client(settings: Settings) -> httpx.AsyncClient:
-    """The process's one Graph API client: pooled connections, explicit timeouts, and
-    every connection checked against the outbound-target policy (a channel's
-    ``graph_base_url`` is the user's to set)."""
-    return httpx.AsyncClient(
-        transport=targets.guarded_transport(
-            settings,
-            limits=pool_limits(MAX_CONNECTIONS, MAX_CONNECTIONS // 5),
-        ),
-        timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT, pool=POOL_TIMEOUT),
-        follow_redirects=False,
+def graph_http(settings: Settings) -> OutboundHttp:
+    """The process's one Graph API session: ``provider_max_connections`` keep-alive
+    connections, explicit timeouts, and every connection checked against the
+    outbound-target policy (a channel's ``graph_base_url`` is the user's to set)."""
+    return OutboundHttp(
+        max_connections=settings.provider_max_connections, timeout=GRAPH_TIMEOUT, guarded_by=settings
     )
 
 
-class RequestWritten:
-    """An httpcore trace hook: whether the whole request (headers and body) was written."""
+def completely_written(upload: aiohttp.UploadTracker) -> bool:
+    """Whether the whole request (headers and body) had been handed to the connection
+    when the request ended. If it had not, the server cannot have all of it: the writer
+    stops at the failure, and what it had handed over either left before the failure
+    was reported (a connection the server closed is flushed first) or was discarded
+    with the connection (a reset)."""
+    done = upload.upload_complete
+    return done.done() and not done.cancelled() and done.exception() is None
 
-    def __init__(self) -> None:
-        self.complete = False
 
-    async def __call__(self, event: str, info: dict[str, Any]) -> None:
-        if event.endswith(".send_request_body.complete"):
-            self.complete = True
+@dataclass(frozen=True)
+class GraphAnswer:
+    status: int
+    body: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status < 300
 
 
 @dataclass(frozen=True)
 class MetaContext:
-    http: httpx.AsyncClient
+    http: OutboundHttp
     db: Database
 
 
@@ -83,41 +96,44 @@ class MetaWhatsApp(WhatsAppProvider):
         self.config = MetaConfig.model_validate(channel.config)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = await self._request(method, path, **kwargs)
+        answer = await self._request(method, path, **kwargs)
         try:
-            body = storable(response.json())  # Meta's text goes into our rows
+            body = storable(json.loads(answer.body))  # Meta's text goes into our rows
         except (ValueError, RecursionError) as exc:
-            if response.is_success:
+            if answer.is_success:
                 raise ProviderOutcomeUnknown(
-                    f"Meta answered HTTP {response.status_code} with a body that is not JSON."
+                    f"Meta answered HTTP {answer.status} with a body that is not JSON."
                 ) from exc
-            raise wire.error_from_response(response.status_code, None) from exc
-        if not response.is_success:
-            raise wire.error_from_response(response.status_code, body)
+            raise wire.error_from_response(answer.status, None) from exc
+        if not answer.is_success:
+            raise wire.error_from_response(answer.status, body)
         return body if isinstance(body, dict) else {}
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _request(self, method: str, path: str, **kwargs: Any) -> GraphAnswer:
         """Send once; again at once (on a new connection) if it provably never reached
         the server, unless that took a timeout (the caller's time is bounded)."""
         retries = 0
         while True:
-            written = RequestWritten()
+            upload = aiohttp.UploadTracker()
             try:
-                return await self.context.http.request(
+                async with self.context.http.request(
                     method,
                     self.config.url(path),
                     headers={"Authorization": f"Bearer {self.config.access_token}"},
-                    extensions={"trace": written},
+                    upload_tracker=upload,
                     **kwargs,
-                )
+                ) as response:
+                    return GraphAnswer(response.status, await response.read())
             except targets.TargetRefused as refused:
                 raise ProviderRejected(
                     f"config.graph_base_url refused: {refused}. Nothing was sent.", code="target_forbidden"
                 ) from refused
-            except httpx.TransportError as exc:
-                error = wire.error_from_transport(exc, request_written=written.complete)
+            # aiohttp refuses to write a malformed request (a control character in a
+            # header) with a ValueError; the tracker says it was never sent
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                error = wire.error_from_transport(exc, request_written=completely_written(upload))
                 never_left = isinstance(error, ProviderTransientError)
-                if not never_left or isinstance(exc, httpx.TimeoutException) or retries == NOT_SENT_RETRIES:
+                if not never_left or isinstance(exc, TimeoutError) or retries == NOT_SENT_RETRIES:
                     raise error from exc
                 retries += 1
                 log.info(

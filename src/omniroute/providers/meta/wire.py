@@ -6,7 +6,7 @@ status, never from message text; ``error_data.details`` only explains."""
 
 from typing import Any
 
-import httpx
+import aiohttp
 
 from omniroute.policy import errors as meta_errors
 from omniroute.policy.errors import RetryClass
@@ -39,15 +39,10 @@ RATE_LIMIT_CODES = frozenset(
 HTTP_TOO_MANY_REQUESTS = 429
 HTTP_AUTH_STATUSES = (401, 403)
 
-NOT_SENT = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
-    httpx.ProxyError,
-)
-"""Transport failures that happen before the request leaves: safe to retry."""
+NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+"""Transport failures that happen before the request leaves (no connection could be made:
+refused, unresolvable, TLS handshake failed, or a connect or pool wait timed out): safe
+to retry."""
 
 TEMPLATE_FIELDS = "id,name,language,status,category,components,rejected_reason,quality_score"
 PHONE_NUMBER_FIELDS = (
@@ -239,11 +234,11 @@ def _error_without_code(status_code: int) -> ProviderError:
     return ProviderRejected(text, code="provider_rejected", provider_code=status_code)
 
 
-def error_from_transport(exc: httpx.TransportError, *, request_written: bool = True) -> ProviderError:
+def error_from_transport(exc: Exception, *, request_written: bool = True) -> ProviderError:
     """Before the request left (connect, pool, or the connection failed before the whole
-    request was written, which no server acts on): retryable. After (a read or write
-    timeout, a connection dropped once the request was written): the outcome is unknown
-    and the request must not be repeated."""
+    request was written, which no server acts on): retryable. After (no answer in time,
+    a connection dropped once the request was written): the outcome is unknown and the
+    request must not be repeated."""
     if isinstance(exc, NOT_SENT) or not request_written:
         return ProviderTransientError(
             f"Could not reach the Graph API ({type(exc).__name__}); nothing was sent.",
