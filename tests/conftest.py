@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.app import create_app
 from omniroute.config import Settings
-from omniroute.core.db import Database
+from omniroute.core.db import Database, run_on_postgres
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.jobs.models import Job
 from omniroute.messages import service as messages
@@ -78,25 +78,6 @@ NAMED_BODY = {
 
 def _database_url(tmp: Path) -> str:
     return os.environ.get("OMNIROUTE_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / 'omniroute-test.db'}"
-
-
-async def run_on_postgres(url: str, *statements: str) -> None:
-    """Run statements outside a transaction (CREATE DATABASE needs that) on the URL's database."""
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 async def scratch_database(settings: Settings, name: str) -> str:

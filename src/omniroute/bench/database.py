@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from omniroute.core.db import run_on_postgres
 from omniroute.messages.models import Direction, Message, MessageStatus
 
 HANDED_OVER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
@@ -44,7 +45,7 @@ async def create(given: str | None) -> ScratchDatabase:
     if url.get_backend_name() != "postgresql":
         raise ValueError(f"the benchmark runs on SQLite or PostgreSQL, not {url.get_backend_name()}")
     name = f"{url.database or 'omniroute'}_{suffix}"
-    await _on_server(given or "", f'CREATE DATABASE "{name}"')
+    await run_on_postgres(given or "", f'CREATE DATABASE "{name}"')
     return ScratchDatabase(url.set(database=name).render_as_string(hide_password=False), "postgresql", name)
 
 
@@ -52,25 +53,7 @@ async def drop(database: ScratchDatabase, given: str | None) -> None:
     if database.kind == "sqlite":
         shutil.rmtree(Path(database.name).parent, ignore_errors=True)
         return
-    await _on_server(given or "", f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
-
-
-async def _on_server(url: str, statement: str) -> None:
-    """Run one statement outside a transaction (CREATE DATABASE needs that)."""
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+    await run_on_postgres(given or "", f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
 
 
 def reader(url: str) -> AsyncEngine:
