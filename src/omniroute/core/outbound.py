@@ -1,5 +1,6 @@
 """What every outbound HTTP client shares (the Graph API session, webhook deliveries, the
-emulator's webhooks), and the one construction of omniroute's own outbound sessions.
+emulator's webhooks: the keep-alive expiry), and the one construction of omniroute's own
+outbound sessions.
 
 The gateway's outbound requests go through aiohttp, not httpx: on this 2-core machine
 httpx's pool tops out at about 150 requests/s at concurrency 64 (encode/httpx#3215)
@@ -13,7 +14,6 @@ from typing import Any, Self
 
 import aiohttp
 import certifi
-import httpx
 
 from omniroute.config import Settings
 from omniroute.core.targets import GuardedConnector
@@ -23,15 +23,6 @@ KEEPALIVE_EXPIRY = 2.0
 too (uvicorn and Node after 5 s, nginx after 75 s); a request sent on a connection the
 server is closing at that moment is lost after it was written, so whether it was acted
 on is unknown. Expiring first means our side never races the server's close."""
-
-
-def pool_limits(max_connections: int, max_keepalive: int | None = None) -> httpx.Limits:
-    """An httpx pool with the same keep-alive expiry (the emulator's webhooks use httpx)."""
-    return httpx.Limits(
-        max_connections=max_connections,
-        max_keepalive_connections=max_keepalive,
-        keepalive_expiry=KEEPALIVE_EXPIRY,
-    )
 
 
 class OutboundHttp:
