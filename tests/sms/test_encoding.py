@@ -10,14 +10,14 @@ from omniroute.sms.encoding import Encoding, decode, shape, split
     [
         ("a" * 160, Encoding.GSM7, 1),
         ("a" * 161, Encoding.GSM7, 2),
-        ("a" * 306, Encoding.GSM7, 2),  # 2 × 153
+        ("a" * 306, Encoding.GSM7, 2),  # two parts of 153
         ("a" * 307, Encoding.GSM7, 3),
         ("€" * 80, Encoding.GSM7, 1),  # 80 extension characters = 160 septets
         ("€" * 80 + "a", Encoding.GSM7, 2),
         ("é" * 160, Encoding.GSM7, 1),  # in the basic table: one septet each
         ("ж" * 70, Encoding.UCS2, 1),
         ("ж" * 71, Encoding.UCS2, 2),
-        ("ж" * 134, Encoding.UCS2, 2),  # 2 × 67
+        ("ж" * 134, Encoding.UCS2, 2),  # two parts of 67
         ("ж" * 135, Encoding.UCS2, 3),
         ("😀" * 35, Encoding.UCS2, 1),  # an emoji is 2 UTF-16 code units
         ("😀" * 35 + "a", Encoding.UCS2, 2),
