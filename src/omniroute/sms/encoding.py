@@ -72,9 +72,7 @@ def encoding_of(text: str) -> Encoding:
 def _units(text: str, encoding: Encoding) -> list[bytes]:
     """Each character as its encoded bytes (never split across parts)."""
     if encoding is Encoding.GSM7:
-        return [
-            bytes([GSM_BASIC[c]]) if c in GSM_BASIC else bytes([ESCAPE, GSM_EXTENSION[c]]) for c in text
-        ]
+        return [bytes([GSM_BASIC[c]]) if c in GSM_BASIC else bytes([ESCAPE, GSM_EXTENSION[c]]) for c in text]
     return [c.encode("utf-16-be") for c in text]
 
 
