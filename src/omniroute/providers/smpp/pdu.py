@@ -9,6 +9,7 @@ C-Octet strings are ASCII with a terminating NUL; their maximum sizes below incl
 NUL. ``short_message`` is preceded by its length (``sm_length``, one octet, at most 254).
 """
 
+import asyncio
 import re
 import struct
 from collections.abc import Mapping
@@ -159,6 +160,8 @@ class PduError(ValueError):
     def __init__(self, message: str, status: Status = Status.RSYSERR) -> None:
         super().__init__(message)
         self.status = status
+        self.sequence: int | None = None
+        """The sequence number of the PDU, when its header could be read."""
 
 
 @dataclass
@@ -334,3 +337,16 @@ def receipt_text(fields: Mapping[str, str]) -> str:
     """The text form of a delivery receipt from its fields (the simulator sends it)."""
     order = ("id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text")
     return " ".join(f"{key}:{fields[key]}" for key in order if key in fields)
+
+
+async def read_pdu(reader: asyncio.StreamReader) -> Pdu:
+    """The next whole PDU from a stream (``asyncio.IncompleteReadError`` at its end); a
+    ``PduError`` carries the sequence number when the header could be read."""
+    head = await reader.readexactly(HEADER.size)
+    length, _, _, sequence = decode_header(head)
+    body = await reader.readexactly(length - HEADER.size)
+    try:
+        return decode(head + body)
+    except PduError as exc:
+        exc.sequence = sequence
+        raise
