@@ -95,7 +95,7 @@ async def test_binds_submits_and_receives_the_receipt() -> None:
 
 
 async def test_a_receipt_can_overtake_the_submit_response() -> None:
-    async with running(SimulatorOptions(receipts_before_response=True)) as (smsc, session, delivered):
+    async with running(SimulatorOptions(receipts_before_response=True)) as (_smsc, session, delivered):
         response = await session.submit(submit_sm())
         assert len(delivered) == 1  # read before the response it preceded
         assert delivered[0].tlv_str(Tag.RECEIPTED_MESSAGE_ID) == response["message_id"]
@@ -117,13 +117,13 @@ async def test_wrong_password_is_a_refused_bind_and_nothing_is_sent() -> None:
 
 
 async def test_enquire_link_keeps_the_session_alive() -> None:
-    async with running() as (smsc, session, _):
+    async with running() as (smsc, _session, _):
         await eventually(lambda: _value(smsc.enquire_links), lambda n: n >= 3)
         assert smsc.binds == 1  # never reconnected
 
 
 async def test_an_unanswered_enquire_link_drops_and_rebinds() -> None:
-    async with running(SimulatorOptions(enquire_link_answers=False)) as (smsc, session, _):
+    async with running(SimulatorOptions(enquire_link_answers=False)) as (smsc, _session, _):
         await eventually(lambda: _value(smsc.binds), lambda n: n >= 2, timeout=8)
 
 
@@ -154,7 +154,7 @@ async def test_the_window_bounds_outstanding_submits() -> None:
 
 
 async def test_pacing_spreads_submits_at_the_throughput() -> None:
-    async with running(throughput=50) as (smsc, session, _):
+    async with running(throughput=50) as (_smsc, session, _):
         loop = asyncio.get_running_loop()
         started = loop.time()
         await asyncio.gather(*(session.submit(submit_sm()) for _ in range(11)))
@@ -162,7 +162,7 @@ async def test_pacing_spreads_submits_at_the_throughput() -> None:
 
 
 async def test_mobile_originated_messages_reach_the_handler() -> None:
-    async with running() as (smsc, session, delivered):
+    async with running() as (smsc, _session, delivered):
         await eventually(lambda: _value(smsc.bound_clients), lambda n: n == 1)
         await smsc.send_mo("2348012345678", "ACME", b"STOP")
         [mo] = await eventually(lambda: _value(delivered), lambda d: len(d) == 1)
