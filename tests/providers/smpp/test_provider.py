@@ -5,6 +5,7 @@ read the message and its delivery reports."""
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -68,7 +69,8 @@ class Smsc:
         return list(response.json()["data"])
 
 
-async def _smsc(tenant: Tenant, options: SimulatorOptions) -> AsyncIterator[Smsc]:
+@asynccontextmanager
+async def running(tenant: Tenant, options: SimulatorOptions) -> AsyncIterator[Smsc]:
     simulator = SmscSimulator(options)
     port = await simulator.start()
     smsc = Smsc(tenant, simulator, port)
@@ -83,7 +85,7 @@ async def _smsc(tenant: Tenant, options: SimulatorOptions) -> AsyncIterator[Smsc
 
 @pytest.fixture
 async def smsc(tenant: Tenant) -> AsyncIterator[Smsc]:
-    async for value in _smsc(tenant, SimulatorOptions()):
+    async with running(tenant, SimulatorOptions()) as value:
         yield value
 
 
@@ -185,7 +187,7 @@ async def test_a_failed_receipt_fails_the_message_with_its_reason(smsc: Smsc) ->
 
 
 async def test_receipts_that_overtake_the_submit_response_are_kept_and_applied(tenant: Tenant) -> None:
-    async for smsc in _smsc(tenant, SimulatorOptions(receipts_before_response=True)):
+    async with running(tenant, SimulatorOptions(receipts_before_response=True)) as smsc:
         channel = await smsc.channel()
         message_id = await smsc.send(channel, "x" * 200)  # 2 parts, each receipt before its response
         await smsc.reaches(message_id, "delivered")
@@ -193,7 +195,7 @@ async def test_receipts_that_overtake_the_submit_response_are_kept_and_applied(t
 
 
 async def test_throttling_is_retried_and_nothing_is_sent_twice(tenant: Tenant) -> None:
-    async for smsc in _smsc(tenant, SimulatorOptions(throttle_every=3)):
+    async with running(tenant, SimulatorOptions(throttle_every=3)) as smsc:
         channel = await smsc.channel()
         recipients = [f"+23480123456{n:02d}" for n in range(10, 16)]
         ids = await asyncio.gather(*(smsc.send(channel, "Hi", to=to) for to in recipients))
@@ -205,7 +207,7 @@ async def test_throttling_is_retried_and_nothing_is_sent_twice(tenant: Tenant) -
 
 
 async def test_a_connection_dropped_mid_run_loses_nothing_and_sends_nothing_twice(tenant: Tenant) -> None:
-    async for smsc in _smsc(tenant, SimulatorOptions(drop_after_submits=3)):
+    async with running(tenant, SimulatorOptions(drop_after_submits=3)) as smsc:
         channel = await smsc.channel()
         recipients = [f"+23480123457{n:02d}" for n in range(10, 18)]
         ids = [await smsc.send(channel, "Hi", to=to) for to in recipients]
