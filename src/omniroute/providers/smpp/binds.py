@@ -82,10 +82,13 @@ class _Bind:
 class SmppBinds:
     """This process's SMPP sessions, one per channel whose lease it holds."""
 
-    def __init__(self, db: Database, settings: Settings, timing: Timing = Timing()) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, timing: Timing = Timing(), lease_seconds: float = LEASE_SECONDS
+    ) -> None:
         self.db = db
         self.settings = settings
         self.timing = timing
+        self.lease_seconds = lease_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._binds: dict[str, _Bind] = {}
 
@@ -157,7 +160,7 @@ class SmppBinds:
                     runner.cancel()
                     runner = None
                 bind.decided.set()
-                await asyncio.sleep(LEASE_SECONDS / 3)
+                await asyncio.sleep(self.lease_seconds / 3)
         finally:
             bind.owned.clear()
             if runner is not None:
@@ -179,7 +182,7 @@ class SmppBinds:
         """Take or renew the channel's lease; False if another process holds it, or the
         channel is no longer an active channel (then this process lets its bind go)."""
         now = utcnow()
-        until = now + timedelta(seconds=LEASE_SECONDS)
+        until = now + timedelta(seconds=self.lease_seconds)
         async with self.db.transaction() as session:
             channel = await session.get(Channel, channel_id)
             if channel is None or channel.deleted_at is not None or channel.status != ChannelStatus.ACTIVE:
