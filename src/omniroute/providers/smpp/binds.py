@@ -83,7 +83,11 @@ class SmppBinds:
     """This process's SMPP sessions, one per channel whose lease it holds."""
 
     def __init__(
-        self, db: Database, settings: Settings, timing: Timing = Timing(), lease_seconds: float = LEASE_SECONDS
+        self,
+        db: Database,
+        settings: Settings,
+        timing: Timing = Timing(),
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.db = db
         self.settings = settings
