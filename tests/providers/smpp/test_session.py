@@ -171,3 +171,17 @@ async def test_mobile_originated_messages_reach_the_handler() -> None:
 
 async def _value(value: object) -> object:
     return value
+
+
+async def test_a_stopped_session_can_run_again() -> None:
+    async with running() as (smsc, session, _):
+        await session.submit(submit_sm())
+        await session.stop()
+        await eventually(lambda: _value(session.bound), lambda bound: not bound)
+        rerun = asyncio.create_task(session.run())  # the lease was lost, then taken back
+        try:
+            assert (await session.submit(submit_sm())).status == Status.ROK
+            assert smsc.binds == 2
+        finally:
+            await session.stop()
+            rerun.cancel()

@@ -197,7 +197,9 @@ class SmppSession:
     # --- the connection --------------------------------------------------------
 
     async def run(self) -> None:
-        """Keep a bound session up until ``stop``."""
+        """Keep a bound session up until ``stop`` (it may run again after a ``stop``: a
+        lease lost and later taken back)."""
+        self._stopping = False
         delay = self._timing.reconnect_initial_seconds
         while not self._stopping:
             try:
