@@ -268,6 +268,14 @@ async def test_a_refused_bind_marks_the_channel_credentials_rejected(smsc: Smsc)
     described = await smsc.tenant.live.get(f"/v1/channels/{channel}")
     assert described.json()["status"] == "credentials_rejected"
 
+    # New credentials, checked by binding with them: the channel is usable again.
+    fixed = await smsc.tenant.live.patch(f"/v1/channels/{channel}", json={"config": {"password": "secret"}})
+    assert fixed.status_code == 200, fixed.text
+    checked = await smsc.tenant.live.post(f"/v1/channels/{channel}/check")
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["result"] == "ok" and checked.json()["channel"]["status"] == "active"
+    await smsc.reaches(await smsc.send(channel, "Hi again"), "delivered")
+
 
 async def _value(value: object) -> object:
     return value

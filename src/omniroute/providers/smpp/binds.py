@@ -184,12 +184,14 @@ class SmppBinds:
 
     async def _take_lease(self, channel_id: str) -> bool:
         """Take or renew the channel's lease; False if another process holds it, or the
-        channel is no longer an active channel (then this process lets its bind go)."""
+        channel was disabled or deleted (then this process lets its bind go). A channel
+        whose credentials were rejected keeps trying, so a check after new credentials
+        can bind."""
         now = utcnow()
         until = now + timedelta(seconds=self.lease_seconds)
         async with self.db.transaction() as session:
             channel = await session.get(Channel, channel_id)
-            if channel is None or channel.deleted_at is not None or channel.status != ChannelStatus.ACTIVE:
+            if channel is None or channel.deleted_at is not None or channel.status == ChannelStatus.DISABLED:
                 return False
             if await insert_if_absent(
                 session, SmppBind, {"channel_id": channel_id, "owner": self.owner, "lease_until": until}

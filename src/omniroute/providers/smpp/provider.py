@@ -20,7 +20,7 @@ import asyncio
 import random
 from dataclasses import dataclass
 
-from omniroute.providers.base import ChannelRef, OutboundMessage, SendReceipt, SmsProvider
+from omniroute.providers.base import ChannelFacts, ChannelRef, OutboundMessage, SendReceipt, SmsProvider
 from omniroute.providers.errors import (
     ProviderAuthError,
     ProviderElsewhere,
@@ -73,6 +73,17 @@ class SmppSms(SmsProvider):
         for index, pdu in enumerate(pdus):
             ids.append(await self._submit_part(session, pdu, first=index == 0, sent=ids, total=len(pdus)))
         return SendReceipt(provider_message_id=ids[0], parts=tuple(ids))
+
+    async def check(self) -> ChannelFacts | None:
+        """Bind (or find the bind up): a refused bind is rejected credentials."""
+        session = await self._session()
+        try:
+            await session.wait_bound()
+        except NotSent as exc:
+            if session.bind_refused is not None:
+                raise self._bind_refused(session.bind_refused.status) from exc
+            raise ProviderTransientError(str(exc), code="smsc_unavailable") from exc
+        return None
 
     async def _session(self) -> SmppSession:
         session = await self.context.binds.session_for(self.channel, self.channel.throughput_per_second or 10)

@@ -157,6 +157,10 @@ class SmppSession:
         """The SMSC said ESME_RTHROTTLED: send nothing for a while."""
         self._next_slot = max(self._next_slot, time.monotonic() + seconds)
 
+    async def wait_bound(self) -> None:
+        """Return once bound; ``NotSent`` if not bound within ``bind_wait_seconds``."""
+        await self._bound_connection()
+
     async def _bound_connection(self) -> _Connection:
         try:
             await asyncio.wait_for(self._bound.wait(), self._timing.bind_wait_seconds)
