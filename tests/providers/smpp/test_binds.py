@@ -68,3 +68,30 @@ async def test_only_the_lease_holder_binds_and_another_takes_over_when_it_stops(
 
 async def _value(value: object) -> object:
     return value
+
+
+async def test_keep_binds_the_channels_given_and_lets_the_others_go(
+    tenant: Tenant, db: Database, settings: Settings, smsc: tuple[SmscSimulator, int]
+) -> None:
+    simulator, port = smsc
+    created = await tenant.test.post(
+        "/v1/channels",
+        json={
+            "type": "sms",
+            "name": "SMPP",
+            "provider": "smpp",
+            "address": "ACME",
+            "config": smpp_config(port),
+        },
+    )
+    ref = ChannelRef(
+        created.json()["id"], tenant.workspace_id, Mode.TEST, ChannelType.SMS, "ACME", smpp_config(port), 10
+    )
+    binds = SmppBinds(db, settings, FAST, lease_seconds=0.6)
+    try:
+        await binds.keep([ref])
+        await eventually(lambda: _value(simulator.bound_clients), lambda n: n == 1)
+        await binds.keep([])
+        await eventually(lambda: _value(simulator.bound_clients), lambda n: n == 0)
+    finally:
+        await binds.close()
