@@ -17,10 +17,11 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omniroute.channels.models import Channel
+from omniroute.channels.models import Channel, ChannelType
 from omniroute.messages import service as messages
 from omniroute.messages.models import Message, MessageStatus
 from omniroute.policy.channels import semantics_of
+from omniroute.providers.events import StatusUpdate
 from omniroute.sms.models import DeliveryReport, SmsPart
 
 
@@ -99,6 +100,40 @@ async def record_receipt(
     session.add(report)
     await session.flush()
     return await _apply(session, channel.id, [report], now)
+
+
+async def record_simulated_receipts(session: AsyncSession, channel: Channel, update: StatusUpdate) -> None:
+    """The sandbox's final status for an SMS, kept as one delivery report per part (the
+    status itself was applied by ingest), so the sandbox shows delivery reports too."""
+    if channel.type != ChannelType.SMS or update.status not in ("delivered", "failed"):
+        return
+    parts = (
+        await session.scalars(
+            select(SmsPart.provider_message_id)
+            .join(Message, Message.id == SmsPart.message_id)
+            .where(
+                Message.channel_id == channel.id, Message.provider_message_id == update.provider_message_id
+            )
+            .order_by(SmsPart.part)
+        )
+    ).all()
+    stat = (
+        "DELIVRD"
+        if update.status == "delivered"
+        else str(update.error.provider_code if update.error else "UNDELIV")
+    )
+    session.add_all(
+        DeliveryReport(
+            channel_id=channel.id,
+            provider_message_id=part,
+            stat=stat[:16],
+            error_code="000" if stat == "DELIVRD" else None,
+            done_at=update.timestamp,
+            received_at=update.timestamp,
+            applied_at=update.timestamp,
+        )
+        for part in parts
+    )
 
 
 async def apply_pending(session: AsyncSession, now: datetime, limit: int = 500) -> int:
