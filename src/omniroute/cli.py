@@ -9,7 +9,7 @@ import shutil
 import signal
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -578,3 +578,44 @@ def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def smsc(
+    system_id: Annotated[str, typer.Option(help="The system_id a bind must give.")] = "omniroute",
+    password: Annotated[str, typer.Option(help="The password a bind must give.")] = "secret",
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (2775 is SMPP's).")] = 2775,
+    receipt_delay: Annotated[
+        float, typer.Option(min=0, help="Seconds between a submit_sm_resp and its delivery receipt.")
+    ] = 1.0,
+    receipts_first: Annotated[
+        bool, typer.Option("--receipts-first", help="Send each receipt before its submit_sm_resp.")
+    ] = False,
+    throttle_every: Annotated[
+        int, typer.Option(min=0, help="Answer every n-th submit_sm with ESME_RTHROTTLED (0: never).")
+    ] = 0,
+) -> None:
+    """Run an SMSC simulator speaking SMPP 3.4 (binds, submits, delivery receipts)."""
+    from omniroute.providers.smpp.simulator import SimulatorOptions, SmscSimulator
+
+    simulator = SmscSimulator(
+        SimulatorOptions(
+            system_id=system_id,
+            password=password,
+            receipt_delay=receipt_delay,
+            receipts_before_response=receipts_first,
+            throttle_every=throttle_every,
+        )
+    )
+
+    async def run() -> None:
+        bound = await simulator.start(host, port)
+        console.print(f"SMSC simulator on [bold]smpp://{host}:{bound}[/] (system_id {system_id})")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await simulator.stop()
+
+    with suppress(KeyboardInterrupt):
+        asyncio.run(run())

@@ -11,6 +11,7 @@ from omniroute.jobs.models import Job
 from omniroute.messages.models import Message, MessageStatusChange
 from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
+from omniroute.sms.models import DeliveryReport, SmppBind, SmsPart
 from omniroute.templates.models import Template, TemplateStatusChange
 from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.workspaces.models import ApiKey, Workspace
@@ -22,6 +23,7 @@ __all__ = [
     "Contact",
     "ContactOptOut",
     "Conversation",
+    "DeliveryReport",
     "Event",
     "IdempotencyRecord",
     "Job",
@@ -30,6 +32,8 @@ __all__ = [
     "ProviderWebhook",
     "RequestLogEntry",
     "SandboxTemplate",
+    "SmppBind",
+    "SmsPart",
     "Template",
     "TemplateStatusChange",
     "WebhookAttempt",

@@ -6,6 +6,7 @@ from omniroute.idempotency import tasks as idempotency_tasks
 from omniroute.logs import tasks as log_tasks
 from omniroute.messages import dispatch
 from omniroute.providers.sandbox import tasks as sandbox_tasks
+from omniroute.providers.smpp import tasks as smpp_tasks
 from omniroute.templates import tasks as template_tasks
 from omniroute.webhooks import tasks as webhook_tasks
 
@@ -15,6 +16,7 @@ REGISTERED_MODULES = (
     idempotency_tasks,
     log_tasks,
     sandbox_tasks,
+    smpp_tasks,
     template_tasks,
     webhook_tasks,
     window_tasks,

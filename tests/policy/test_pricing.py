@@ -95,12 +95,23 @@ def test_price_is_reported_in_the_provider_shape() -> None:
 def test_every_rate_card_row_is_well_formed() -> None:
     rows = pricing.rate_card()
     assert rows
-    categories = {c.value for c in PricingCategory}
+    categories = {c.value for c in PricingCategory} | {pricing.SMS_CATEGORY}
     for row in rows:
         assert row.category in categories
         assert row.amount >= 0
         assert len(row.currency) == 3
-    assert {r.category for r in rows if r.market == "*"} >= {"marketing", "utility", "authentication"}
+    assert {r.category for r in rows if r.market == "*"} >= {"marketing", "utility", "authentication", "sms"}
+
+
+def test_an_sms_costs_its_segments_times_the_markets_rate() -> None:
+    price = pricing.price_sms(segments=3, market="NG", at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert price["category"] == "sms" and price["billable"] is True and price["segments"] == 3
+    assert price["unit_cost"] == {"amount": "0.0250", "currency": "USD"}
+    assert price["cost"] == {"amount": "0.0750", "currency": "USD"}
+    assert pricing.price_sms(segments=1, market="ZZ", at=datetime(2026, 1, 1, tzinfo=UTC))["cost"] == {
+        "amount": "0.0500",
+        "currency": "USD",
+    }
 
 
 def test_a_providers_own_pricing_is_kept_and_gets_the_rate_cards_cost() -> None:

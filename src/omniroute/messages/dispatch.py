@@ -43,10 +43,12 @@ from omniroute.messages.models import Message, MessageKind, MessageStatus
 from omniroute.providers.base import OutboundMessage, Provider, SendReceipt, TemplateSend
 from omniroute.providers.errors import (
     ProviderAuthError,
+    ProviderElsewhere,
     ProviderError,
     ProviderOutcomeUnknown,
     ProviderTransientError,
 )
+from omniroute.sms import service as sms
 from omniroute.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
@@ -180,9 +182,13 @@ async def _record_results(
             # Accepted by the provider: ``sent``. Its own statuses (delivered, read,
             # failed) follow; a webhook lost or late does not leave the message ``sending``.
             service.transition(session, message, MessageStatus.SENT, now)
+            if result.parts:
+                await sms.record_parts(session, message, result.parts, now)
         elif isinstance(result, ProviderOutcomeUnknown):
             _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, result.message)
         elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
+            if isinstance(result, ProviderElsewhere):
+                message.attempts -= 1  # not tried here: another process holds the channel
             delay = max(result.retry_after or 0.0, backoff(send.attempts))
             message.next_attempt_at = now + timedelta(seconds=delay)
             retries[message.id] = RetryLater(delay, f"{result.code}: {result.message}")

@@ -14,9 +14,10 @@ from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.messages import service
 from omniroute.messages.models import Direction, Message, MessageStatus
-from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
+from omniroute.messages.schemas import DeliveryReportList, MessageOut, SendMessage, StatusChangeOut
 from omniroute.providers.errors import ProviderError
 from omniroute.services import ServicesDep, wake_workers_after_commit
+from omniroute.sms import service as sms
 from omniroute.workspaces.auth import Auth
 
 router = api_router(prefix="/messages", tags=["messages"])
@@ -105,3 +106,16 @@ async def get_message(message_id: str, auth: Auth, session: SessionDep) -> Messa
     if message is None:
         raise not_found("message", message_id)
     return service.to_out(message, await service.status_history(session, message.id))
+
+
+@router.get(
+    "/{message_id}/delivery-reports",
+    summary="An SMS's delivery reports, one per part",
+    description="Every delivery receipt the SMSC sent for the message's parts, oldest first "
+    "(empty until one arrives, and for messages on other channel types).",
+)
+async def delivery_reports(message_id: str, auth: Auth, session: SessionDep) -> DeliveryReportList:
+    message = await session.scalar(service.scoped(auth).where(Message.id == message_id))
+    if message is None:
+        raise not_found("message", message_id)
+    return DeliveryReportList.model_validate({"data": await sms.delivery_reports(session, message)})

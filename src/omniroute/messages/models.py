@@ -76,6 +76,8 @@ class Message(TenantScoped, Timestamped, Base):
     reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
     campaign_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     pricing: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    sms: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    """An SMS text's ``{"encoding", "segments"}`` (``sms/encoding.py``)."""
     business_initiated: Mapped[bool] = mapped_column(default=False)
     """A template sent while the window was closed: counts against the messaging tier."""
 

@@ -268,6 +268,9 @@ class MessageOut(BaseModel):
     fallback_used: Literal["template", "channel"] | None
     error: MessageError | None
     pricing: dict[str, Any] | None
+    sms: dict[str, Any] | None = Field(
+        default=None, description='An SMS text\'s `{"encoding": "GSM-7"|"UCS-2", "segments": n}`.'
+    )
     priority: str
     metadata: dict[str, Any] | None
     reference: str | None
@@ -285,4 +288,21 @@ class MessageOut(BaseModel):
                 data.pop(kind, None)
         if self.status_history is None:
             data.pop("status_history", None)
+        if self.sms is None:
+            data.pop("sms", None)
         return data
+
+
+class DeliveryReportOut(BaseModel):
+    part: int
+    provider_message_id: str
+    status: Literal["sent", "delivered", "failed"]
+    stat: str
+    """The receipt's own ``stat`` (DELIVRD, UNDELIV, EXPIRED, ...)."""
+    error_code: str | None
+    done_at: datetime | None
+
+
+class DeliveryReportList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[DeliveryReportOut]

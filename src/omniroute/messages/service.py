@@ -15,7 +15,7 @@ from omniroute.contacts.models import Contact
 from omniroute.conversations import service as conversations
 from omniroute.core.errors import APIError, InvalidRequestError, PolicyError
 from omniroute.core.ids import new_id
-from omniroute.core.phone import to_e164
+from omniroute.core.phone import region_of, to_e164
 from omniroute.core.tenancy import Tenant
 from omniroute.core.time import rfc3339
 from omniroute.events import service as events
@@ -34,7 +34,9 @@ from omniroute.messages.models import (
 from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
 from omniroute.messages.status import should_apply
 from omniroute.policy.limits import tier_limit
+from omniroute.policy.pricing import price_sms
 from omniroute.policy.templates import HYDRATED_BODY_MAX_LENGTH
+from omniroute.sms.encoding import shape
 from omniroute.templates import service as templates
 from omniroute.templates.variables import build_send_components, hydrate
 
@@ -185,6 +187,20 @@ def apply_decision(message: Message, decision: Decision) -> None:
     if decision.fallback_used is not None:
         message.fallback_used = decision.fallback_used.value
     message.business_initiated = decision.business_initiated
+    describe_sms(message, decision.channel.type)
+
+
+def describe_sms(message: Message, channel_type: str) -> None:
+    """An SMS text's encoding and segments, and its price per segment from the rate
+    card; nothing for other channel types."""
+    if channel_type != ChannelType.SMS or message.content_type != "text":
+        message.sms = None
+        return
+    sms = shape(str((message.content or {}).get("body", "")))
+    message.sms = sms.as_dict()
+    message.pricing = price_sms(
+        segments=sms.segments, market=region_of(message.recipient), at=message.created_at
+    )
 
 
 async def decide(
@@ -436,6 +452,7 @@ def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> Me
         fallback_used=message.fallback_used,
         error=message.error,
         pricing=message.pricing,
+        sms=message.sms,
         priority=message.priority,
         metadata=message.extra_metadata,
         reference=message.reference,

@@ -77,13 +77,17 @@ def rate_card() -> tuple[RateCardRow, ...]:
     )
 
 
-def rate(market: str | None, category: PricingCategory, on: date) -> tuple[Decimal, str]:
+SMS_CATEGORY = "sms"
+"""The rate card's category of SMS rates, charged per segment."""
+
+
+def rate(market: str | None, category: PricingCategory | str, on: date) -> tuple[Decimal, str]:
     """The card's rate in force on ``on`` for a market, falling back to the '*' market."""
     for wanted in (market, "*"):
         rows = [
             r
             for r in rate_card()
-            if r.market == wanted and r.category == category.value and r.effective_from <= on
+            if r.market == wanted and r.category == str(category) and r.effective_from <= on
         ]
         if rows:
             best = max(rows, key=lambda r: r.effective_from)
@@ -112,6 +116,19 @@ def price_message(
         return Price(category, PricingType.FREE_CUSTOMER_SERVICE, False, Decimal("0"), "USD")
     amount, currency = rate(market, category, at.date())
     return Price(category, PricingType.REGULAR, True, amount, currency)
+
+
+def price_sms(*, segments: int, market: str | None, at: datetime) -> dict[str, Any]:
+    """An SMS costs its segments times the market's per-segment rate."""
+    amount, currency = rate(market, SMS_CATEGORY, at.date())
+    return {
+        "pricing_model": "per_segment",
+        "category": SMS_CATEGORY,
+        "billable": True,
+        "segments": segments,
+        "unit_cost": {"amount": str(amount), "currency": currency},
+        "cost": {"amount": str(amount * segments), "currency": currency},
+    }
 
 
 def with_cost(reported: dict[str, Any], *, market: str | None, at: datetime) -> dict[str, Any]:

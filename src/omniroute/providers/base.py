@@ -23,6 +23,8 @@ class ChannelRef:
     type: ChannelType
     address: str
     config: dict[str, Any]
+    throughput_per_second: int | None = None
+    """Messages per second the channel may send (providers that pace themselves, SMPP)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class OutboundMessage:
 class SendReceipt:
     provider_message_id: str
     provider_status: str = "accepted"
+    parts: tuple[str, ...] = ()
+    """An SMS sent as concatenated parts: each part's provider id, in order (delivery
+    receipts name parts)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@
     ├── ProviderAuthError           final: credentials rejected; the channel needs operator action
     ├── ProviderTransientError      retryable: nothing was delivered, try again later
     │   └── ProviderRateLimited     retryable after ``retry_after`` (throughput, pair rate)
+    │       └── ProviderElsewhere   another worker process sends for this channel (its
+    │                               SMPP bind): handed back without costing an attempt
     └── ProviderOutcomeUnknown      the request may have reached the provider: never resend blindly
 """
 
@@ -42,6 +44,10 @@ class ProviderTransientError(ProviderError):
 
 
 class ProviderRateLimited(ProviderTransientError):
+    pass
+
+
+class ProviderElsewhere(ProviderRateLimited):
     pass
 
 

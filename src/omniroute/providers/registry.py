@@ -14,12 +14,16 @@ from omniroute.providers.base import ChannelRef, Provider, WhatsAppProvider
 from omniroute.providers.meta import config as meta_config
 from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_http
 from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxContext
+from omniroute.providers.smpp import config as smpp_config
+from omniroute.providers.smpp.binds import SmppBinds
+from omniroute.providers.smpp.provider import SmppContext, SmppSms
 
 ProviderFactory = Callable[[ChannelRef], Provider]
 ConfigValidator = Callable[[dict[str, Any]], dict[str, Any]]
 
 SANDBOX = "sandbox"
 META = "meta"
+SMPP = "smpp"
 
 
 class ProviderRegistry:
@@ -34,7 +38,12 @@ class ProviderRegistry:
         self._factories[(META, ChannelType.WHATSAPP)] = partial(
             MetaWhatsApp, context=MetaContext(http=self._http, db=db)
         )
-        self._validators: dict[str, ConfigValidator] = {META: meta_config.validate_config}
+        self.smpp_binds = SmppBinds(db, settings)
+        self._factories[(SMPP, ChannelType.SMS)] = partial(SmppSms, context=SmppContext(self.smpp_binds))
+        self._validators: dict[str, ConfigValidator] = {
+            META: meta_config.validate_config,
+            SMPP: smpp_config.validate_config,
+        }
         self._url_keys: dict[str, tuple[str, ...]] = {META: meta_config.URL_KEYS}
 
     def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +60,10 @@ class ProviderRegistry:
                 await targets.require_allowed(
                     url, mode, self.settings, param=f"config.{key}", code="url_forbidden"
                 )
+        if provider == SMPP and "host" in config:
+            await targets.require_allowed(
+                smpp_config.target_url(config), mode, self.settings, param="config.host", code="url_forbidden"
+            )
 
     def supports(self, provider: str, channel_type: ChannelType) -> bool:
         return (provider, channel_type) in self._factories
@@ -61,15 +74,18 @@ class ProviderRegistry:
     def for_channel(self, channel: Channel) -> Provider:
         name = SANDBOX if channel.mode == Mode.TEST else channel.provider
         factory = self._factories[(name, ChannelType(channel.type))]
-        return factory(
-            ChannelRef(
-                id=channel.id,
-                workspace_id=channel.workspace_id,
-                mode=channel.mode,
-                type=ChannelType(channel.type),
-                address=channel.address,
-                config=dict(channel.config or {}),
-            )
+        return factory(self.channel_ref(channel))
+
+    @staticmethod
+    def channel_ref(channel: Channel) -> ChannelRef:
+        return ChannelRef(
+            id=channel.id,
+            workspace_id=channel.workspace_id,
+            mode=channel.mode,
+            type=ChannelType(channel.type),
+            address=channel.address,
+            config=dict(channel.config or {}),
+            throughput_per_second=channel.throughput_per_second,
         )
 
     def whatsapp(self, channel: Channel) -> WhatsAppProvider:
@@ -80,3 +96,4 @@ class ProviderRegistry:
     async def close(self) -> None:
         """Release pooled connections (HTTP adapters share one session per process)."""
         await self._http.close()
+        await self.smpp_binds.close()

@@ -38,6 +38,7 @@ from omniroute.providers.sandbox import templates as store
 from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.providers.sandbox.network_rules import SendLimits
 from omniroute.providers.sandbox.simulation import delivery_script, scenario_for
+from omniroute.sms.encoding import shape
 from omniroute.workspaces.models import Workspace
 
 EMIT_JOB = "sandbox.emit"
@@ -201,6 +202,14 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
 
 class SandboxSms(_SandboxSender, SmsProvider):
     id_prefix = "SMSBX"
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        """Like any sandbox send, with one id per segment (part 1 keeps the message's id),
+        so the simulated delivery reports name parts like an SMSC's."""
+        receipt = await super().send(message)
+        segments = shape(str((message.content or {}).get("body", ""))).segments
+        first = receipt.provider_message_id
+        return SendReceipt(first, parts=(first, *(f"{first}.{n}" for n in range(2, segments + 1))))
 
 
 class SandboxEmail(_SandboxSender, EmailProvider):

@@ -9,11 +9,12 @@ from omniroute.core.tenancy import Mode
 from omniroute.ingest.service import apply_event
 from omniroute.jobs.registry import JobContext, task
 from omniroute.policy.templates import TemplateStatus
-from omniroute.providers.events import ProviderEvent, TemplateReview
+from omniroute.providers.events import ProviderEvent, StatusUpdate, TemplateReview
 from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.providers.sandbox.provider import EMIT_JOB, schedule_script
 from omniroute.providers.sandbox.simulation import review_template
 from omniroute.providers.sandbox.templates import REVIEW_JOB
+from omniroute.sms import service as sms
 from omniroute.workspaces.models import Workspace
 
 _EVENT: TypeAdapter[ProviderEvent] = TypeAdapter(ProviderEvent)
@@ -30,6 +31,8 @@ async def emit(ctx: JobContext, payload: dict[str, Any]) -> None:
         now = workspace.now(Mode(channel.mode))
         event = _EVENT.validate_python({**payload["event"], "timestamp": now})
         await apply_event(session, channel, event)
+        if isinstance(event, StatusUpdate):
+            await sms.record_simulated_receipts(session, channel, event)
         schedule_script(session, channel, [(after, then) for after, then in payload.get("then", [])])
 
 
