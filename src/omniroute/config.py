@@ -54,6 +54,27 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = 24
 
+    email_attachments_max_bytes: int = Field(
+        default=10_000_000,
+        ge=0,
+        description="Most bytes (decoded) an email's attachments may add up to; relays commonly "
+        "refuse messages over 10-25 MB, and base64 adds a third.",
+    )
+    smtp_pool_size: int = Field(
+        default=4, ge=1, le=64, description="Most SMTP connections one process keeps per email channel."
+    )
+    smtp_idle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="An idle pooled SMTP connection older than this is closed rather than reused "
+        "(relays drop idle clients after a minute or more).",
+    )
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of extra certificate authorities trusted for SMTP TLS (a private relay's "
+        "CA); the system's and certifi's are always trusted.",
+    )
+
     window_expiring_lead_seconds: int = Field(
         default=3600,
         ge=60,

@@ -14,12 +14,17 @@ from omniroute.providers.base import ChannelRef, Provider, WhatsAppProvider
 from omniroute.providers.meta import config as meta_config
 from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_http
 from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxContext
+from omniroute.providers.smtp import config as smtp_config
+from omniroute.providers.smtp.provider import SmtpContext, SmtpEmail
 
 ProviderFactory = Callable[[ChannelRef], Provider]
 ConfigValidator = Callable[[dict[str, Any]], dict[str, Any]]
+TargetsOf = Callable[[dict[str, Any]], dict[str, str]]
+"""The URLs a config makes the server connect to, by the param that sets each."""
 
 SANDBOX = "sandbox"
 META = "meta"
+SMTP = "smtp"
 
 
 class ProviderRegistry:
@@ -34,8 +39,13 @@ class ProviderRegistry:
         self._factories[(META, ChannelType.WHATSAPP)] = partial(
             MetaWhatsApp, context=MetaContext(http=self._http, db=db)
         )
-        self._validators: dict[str, ConfigValidator] = {META: meta_config.validate_config}
-        self._url_keys: dict[str, tuple[str, ...]] = {META: meta_config.URL_KEYS}
+        self._smtp = SmtpContext(settings)
+        self._factories[(SMTP, ChannelType.EMAIL)] = partial(SmtpEmail, context=self._smtp)
+        self._validators: dict[str, ConfigValidator] = {
+            META: meta_config.validate_config,
+            SMTP: smtp_config.validate_config,
+        }
+        self._targets: dict[str, TargetsOf] = {META: meta_config.targets, SMTP: smtp_config.targets}
 
     def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
         """Check a channel's provider config for shape (422 naming the key otherwise)."""
@@ -43,14 +53,11 @@ class ProviderRegistry:
         return validator(config) if validator else config
 
     async def require_allowed_urls(self, provider: str, config: dict[str, Any], mode: Mode) -> None:
-        """Every URL a channel's config may set passes the outbound-target policy (a 422
-        ``url_forbidden`` naming the key otherwise)."""
-        for key in self._url_keys.get(provider, ()):
-            url = config.get(key)
-            if isinstance(url, str):
-                await targets.require_allowed(
-                    url, mode, self.settings, param=f"config.{key}", code="url_forbidden"
-                )
+        """Every URL or host a channel's config may set passes the outbound-target policy
+        (a 422 ``url_forbidden`` naming the key otherwise). ``config`` is the whole config."""
+        targets_of = self._targets.get(provider)
+        for param, url in (targets_of(config) if targets_of else {}).items():
+            await targets.require_allowed(url, mode, self.settings, param=param, code="url_forbidden")
 
     def supports(self, provider: str, channel_type: ChannelType) -> bool:
         return (provider, channel_type) in self._factories
@@ -80,3 +87,4 @@ class ProviderRegistry:
     async def close(self) -> None:
         """Release pooled connections (HTTP adapters share one session per process)."""
         await self._http.close()
+        await self._smtp.close()
