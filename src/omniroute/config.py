@@ -54,6 +54,14 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = 24
 
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^?#]+$",
+        description="This server's URL as providers reach it (e.g. https://omniroute.example.com behind "
+        "a proxy): Twilio's StatusCallback points there, and X-Twilio-Signature is checked over it. "
+        "Unset, no status callbacks are asked for and signatures are checked over the URL the "
+        "server sees.",
+    )
     email_attachments_max_bytes: int = Field(
         default=10_000_000,
         ge=0,

@@ -16,6 +16,8 @@ from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_h
 from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxContext
 from omniroute.providers.smtp import config as smtp_config
 from omniroute.providers.smtp.provider import SmtpContext, SmtpEmail
+from omniroute.providers.twilio import config as twilio_config
+from omniroute.providers.twilio.provider import TwilioContext, TwilioSms
 
 ProviderFactory = Callable[[ChannelRef], Provider]
 ConfigValidator = Callable[[dict[str, Any]], dict[str, Any]]
@@ -25,6 +27,7 @@ TargetsOf = Callable[[dict[str, Any]], dict[str, str]]
 SANDBOX = "sandbox"
 META = "meta"
 SMTP = "smtp"
+TWILIO = "twilio"
 
 
 class ProviderRegistry:
@@ -39,13 +42,21 @@ class ProviderRegistry:
         self._factories[(META, ChannelType.WHATSAPP)] = partial(
             MetaWhatsApp, context=MetaContext(http=self._http, db=db)
         )
+        self._factories[(TWILIO, ChannelType.SMS)] = partial(
+            TwilioSms, context=TwilioContext(http=self._http, settings=settings)
+        )
         self._smtp = SmtpContext(settings)
         self._factories[(SMTP, ChannelType.EMAIL)] = partial(SmtpEmail, context=self._smtp)
         self._validators: dict[str, ConfigValidator] = {
             META: meta_config.validate_config,
             SMTP: smtp_config.validate_config,
+            TWILIO: twilio_config.validate_config,
         }
-        self._targets: dict[str, TargetsOf] = {META: meta_config.targets, SMTP: smtp_config.targets}
+        self._targets: dict[str, TargetsOf] = {
+            META: meta_config.targets,
+            SMTP: smtp_config.targets,
+            TWILIO: twilio_config.targets,
+        }
 
     def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
         """Check a channel's provider config for shape (422 naming the key otherwise)."""
