@@ -87,10 +87,9 @@ class SmtpPool:
         try:
             await client.connect()
         except BaseException:
-            # Once a transport holds the socket it closes it (after TLS shutdown, later):
-            # closing the socket under it would free its descriptor for reuse too early.
-            if client.transport is None:
-                sock.close()
+            # The socket belongs to the connection's transport from here on, which closes
+            # it (after a TLS shutdown, later): closing it under the transport would free
+            # its descriptor for reuse while the event loop still watches it.
             client.close()
             raise
         return client
