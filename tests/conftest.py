@@ -229,9 +229,12 @@ class Tenant:
     email: str
 
     async def send(self, to: str = CUSTOMER, *, channel_id: str | None = None, **body: Any) -> httpx.Response:
-        """POST /v1/messages with a test key (WhatsApp sandbox channel unless told otherwise)."""
+        """POST /v1/messages with a test key (WhatsApp sandbox channel unless told otherwise;
+        a text, or on the email channel an email, unless the content is given)."""
         payload = {"channel_id": channel_id or self.whatsapp, "to": to, **body}
-        if not any(kind in body for kind in CONTENT_KINDS):
+        if not any(kind in body for kind in CONTENT_KINDS) and payload["channel_id"] == self.email:
+            payload["email"] = {"subject": "Your order", "text": "Hi there, your order has shipped."}
+        elif not any(kind in body for kind in CONTENT_KINDS):
             payload["text"] = {"body": "Hi there, your order has shipped."}
         return await self.test.post("/v1/messages", json=payload)
 

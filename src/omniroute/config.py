@@ -54,6 +54,35 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = 24
 
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^?#]+$",
+        description="This server's URL as providers reach it (e.g. https://omniroute.example.com behind "
+        "a proxy): Twilio's StatusCallback points there, and X-Twilio-Signature is checked over it. "
+        "Unset, no status callbacks are asked for and signatures are checked over the URL the "
+        "server sees.",
+    )
+    email_attachments_max_bytes: int = Field(
+        default=10_000_000,
+        ge=0,
+        description="Most bytes (decoded) an email's attachments may add up to; relays commonly "
+        "refuse messages over 10-25 MB, and base64 adds a third.",
+    )
+    smtp_pool_size: int = Field(
+        default=4, ge=1, le=64, description="Most SMTP connections one process keeps per email channel."
+    )
+    smtp_idle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="An idle pooled SMTP connection older than this is closed rather than reused "
+        "(relays drop idle clients after a minute or more).",
+    )
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of extra certificate authorities trusted for SMTP TLS (a private relay's "
+        "CA); the system's and certifi's are always trusted.",
+    )
+
     window_expiring_lead_seconds: int = Field(
         default=3600,
         ge=60,

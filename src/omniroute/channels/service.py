@@ -124,7 +124,7 @@ async def create(
         )
     config = providers.validate_config(body.provider, body.config)
     await providers.require_allowed_urls(body.provider, config, auth.mode)
-    address = body.address or (SANDBOX_ADDRESSES[body.type] if body.provider == SANDBOX else None)
+    address = body.address or default_address(body.type, body.provider, config)
     if address is not None:
         address = channel_address(body.type, address)
     channel = new_channel(
@@ -152,6 +152,15 @@ async def create(
     return channel
 
 
+def default_address(channel_type: ChannelType, provider: str, config: dict[str, Any]) -> str | None:
+    """The address a channel has when none is given: the sandbox's, an email channel's
+    ``from_address``, a Twilio-style channel's ``from``."""
+    if provider == SANDBOX:
+        return SANDBOX_ADDRESSES[channel_type]
+    value = config.get("from_address" if channel_type == ChannelType.EMAIL else "from")
+    return value if isinstance(value, str) else None
+
+
 def channel_address(channel_type: ChannelType, raw: str) -> str:
     """A WhatsApp number is a phone number (stored in E.164); an SMS sender is one too, or
     an alphanumeric sender id (1-11 letters and digits, at least one letter)."""
@@ -169,7 +178,7 @@ async def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegis
         channel.status = ChannelStatus(body.status)
     if body.config is not None:
         config = providers.validate_config(channel.provider, {**(channel.config or {}), **body.config})
-        await providers.require_allowed_urls(channel.provider, body.config, Mode(channel.mode))
+        await providers.require_allowed_urls(channel.provider, config, Mode(channel.mode))
         channel.config = config
     return channel
 

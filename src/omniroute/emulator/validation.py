@@ -6,7 +6,7 @@ from typing import Any
 
 from omniroute.emulator.errors import GraphError, invalid
 from omniroute.messages.interactive import InteractiveProblem, check_interactive
-from omniroute.messages.schemas import CONTENT_KINDS
+from omniroute.messages.schemas import WHATSAPP_KINDS
 from omniroute.policy import errors as meta_errors
 from omniroute.policy import message_format as fmt
 from omniroute.policy.templates import PARAMETER_MAX_CONSECUTIVE_SPACES, PARAMETER_TEXT_FORBIDDEN
@@ -193,9 +193,9 @@ def validate_send(body: dict[str, Any]) -> Send:
     if not 7 <= len(wa_id) <= 15:
         raise invalid(f"Param to is not a valid phone number: {to!r}.")
     kind = body.get("type", "text")
-    if kind not in CONTENT_KINDS:
-        raise invalid(f"Param type must be one of {', '.join(CONTENT_KINDS)}; got {kind!r}.")
-    for other in set(CONTENT_KINDS) - {kind}:
+    if kind not in WHATSAPP_KINDS:
+        raise invalid(f"Param type must be one of {', '.join(WHATSAPP_KINDS)}; got {kind!r}.")
+    for other in set(WHATSAPP_KINDS) - {kind}:
         if other in body:
             raise invalid(f'Unexpected key "{other}" for a message of type {kind}.')
     if kind == "contacts":

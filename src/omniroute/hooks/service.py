@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+from urllib.parse import parse_qsl
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,7 @@ from omniroute.core.time import utcnow
 from omniroute.core.upsert import insert_if_absent
 from omniroute.hooks.models import ProviderWebhook
 from omniroute.jobs.queue import PRIORITY_HIGH, enqueue
+from omniroute.providers.twilio import signature as twilio_signature
 
 PROCESS_JOB = "hooks.process"
 SIGNATURE_PREFIX = "sha256="
@@ -53,6 +55,19 @@ def verify_signature(channel: Channel, body: bytes, header: str | None) -> None:
             "X-Hub-Signature-256 is missing or does not match the body signed with the channel's "
             "app_secret; nothing was stored.",
             param="X-Hub-Signature-256",
+        )
+
+
+def verify_twilio_signature(channel: Channel, url: str, body: bytes, header: str | None) -> None:
+    """``X-Twilio-Signature`` over the URL Twilio called and the sorted form parameters,
+    under the channel's auth token: a 403 otherwise (Twilio's own convention)."""
+    params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    if not twilio_signature.valid(str((channel.config or {}).get("auth_token", "")), url, params, header):
+        raise PermissionDeniedError(
+            "signature_invalid",
+            "X-Twilio-Signature is missing or does not match this URL and the parameters signed with the "
+            "channel's auth_token; nothing was stored. Behind a proxy, set OMNIROUTE_PUBLIC_BASE_URL.",
+            param="X-Twilio-Signature",
         )
 
 

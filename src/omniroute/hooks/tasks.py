@@ -3,6 +3,7 @@
 import json
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,8 @@ from omniroute.jobs.registry import JobContext, RetryLater, task
 from omniroute.messages.models import Message
 from omniroute.providers.events import ProviderEvent, StatusUpdate
 from omniroute.providers.meta import webhook
+from omniroute.providers.registry import TWILIO
+from omniroute.providers.twilio import wire as twilio_wire
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,9 @@ def _read(row: ProviderWebhook) -> list[webhook.ParsedEvent]:
     if row.processed_at is not None:
         return []
     row.processed_at = utcnow()
+    if row.provider == TWILIO:
+        params = storable(dict(parse_qsl(row.body.decode("utf-8", "replace"), keep_blank_values=True)))
+        return [webhook.ParsedEvent(event) for event in twilio_wire.parse_callback(params, row.received_at)]
     try:
         body = storable(json.loads(row.body))
         if not isinstance(body, dict):

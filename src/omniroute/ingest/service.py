@@ -16,6 +16,7 @@ from omniroute.core.phone import region_of, to_e164
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.events import service as events
 from omniroute.events.types import EventType
+from omniroute.messages import fallback
 from omniroute.messages import service as messages
 from omniroute.messages.models import Direction, Message, MessageKind, MessageStatus, MessageStatusChange
 from omniroute.policy import pricing
@@ -96,7 +97,7 @@ async def apply_status(session: AsyncSession, channel: Channel, update: StatusUp
     status = MessageStatus(update.status)
     if status is MessageStatus.FAILED:
         error = update.error
-        messages.fail(
+        failed = messages.fail(
             session,
             message,
             update.timestamp,
@@ -104,6 +105,8 @@ async def apply_status(session: AsyncSession, channel: Channel, update: StatusUp
             text=error.message if error else "The provider reported the message as failed.",
             provider_code=error.provider_code if error else None,
         )
+        if failed and error is not None and fallback.applies(message, error.provider_code):
+            await fallback.send_instead(session, message, update.timestamp)
     else:
         last = MessageStatus(semantics_of(channel.type).last_status)
         messages.transition(session, message, status, update.timestamp, last=last)

@@ -12,7 +12,7 @@ from omniroute.core.errors import InvalidRequestError, ProviderFailure, not_foun
 from omniroute.core.http import api_router
 from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
-from omniroute.messages import service
+from omniroute.messages import email, service
 from omniroute.messages.models import Direction, Message, MessageStatus
 from omniroute.messages.schemas import DeliveryReportList, MessageOut, SendMessage, StatusChangeOut
 from omniroute.providers.errors import ProviderError
@@ -30,7 +30,12 @@ router = api_router(prefix="/messages", tags=["messages"])
     description="Checks the WhatsApp window, opt-out, template and tier rules, stores the message "
     "and queues it. The response says what will actually be sent (`kind`, `fallback_used`).",
 )
-async def send_message(body: SendMessage, auth: Auth, session: SessionDep, request: Request) -> MessageOut:
+async def send_message(
+    body: SendMessage, auth: Auth, session: SessionDep, request: Request, services: ServicesDep
+) -> MessageOut:
+    limit = services.settings.email_attachments_max_bytes
+    email.require_within_limits(body.email, limit, param="email")
+    email.require_within_limits(body.fallback.email if body.fallback else None, limit, param="fallback.email")
     message = await service.accept(session, auth, auth.now(), body)
     wake_workers_after_commit(request)
     request.state.after_commit.append(

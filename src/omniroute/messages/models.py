@@ -67,6 +67,10 @@ class Message(TenantScoped, Timestamped, Base):
     fallback: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     """The caller's fallback, kept so dispatch can still apply it if the window closes."""
     fallback_used: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    fallback_for: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """On a fallback message: the message it replaces (failed undeliverable)."""
+    fallback_message_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """On a message that failed undeliverable: the fallback message sent instead."""
     recipient: Mapped[str] = mapped_column(String(320))
     sender: Mapped[str] = mapped_column(String(320))
     status: Mapped[MessageStatus] = mapped_column(String(16))

@@ -12,6 +12,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from omniroute.core.metadata import Metadata
+from omniroute.messages.email import EmailContent
 from omniroute.messages.interactive import InteractiveProblem, check_interactive
 from omniroute.messages.models import Priority
 from omniroute.policy.message_format import CAPTION_MAX_LENGTH, INTERACTIVE_TYPES, TEXT_BODY_MAX_LENGTH
@@ -28,7 +29,8 @@ FREE_FORM_KINDS = (
     "location",
     "contacts",
 )
-CONTENT_KINDS = (*FREE_FORM_KINDS, "template")
+WHATSAPP_KINDS = (*FREE_FORM_KINDS, "template")
+CONTENT_KINDS = (*WHATSAPP_KINDS, "email")
 INBOUND_ONLY_KINDS = ("button", "order", "system", "unsupported")
 """Kinds only customers send: a template's quick-reply button, a catalog order, a
 system notice (number changed), a message WhatsApp could not show us."""
@@ -140,19 +142,29 @@ class TemplateRef(Strict):
 class Fallback(Strict):
     template: TemplateRef | None = None
     channel_id: str | None = Field(default=None, max_length=40)
-    text: TextContent | None = None
+    to: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=320,
+        description="The recipient on the fallback channel: required for an email channel; an SMS "
+        "channel takes the message's own 'to' when it is left out.",
+    )
+    text: TextContent | None = Field(default=None, description="For an SMS (or web) fallback channel.")
+    email: EmailContent | None = Field(default=None, description="For an email fallback channel.")
 
     @model_validator(mode="after")
     def _complete(self) -> "Fallback":
         if self.template is None and self.channel_id is None:
             raise PydanticCustomError(
                 "fallback_empty",
-                "give a fallback 'template' and/or a 'channel_id' with 'text'",
+                "give a fallback 'template' and/or a 'channel_id' with 'text' or 'email'",
                 {"code": "parameter_invalid"},
             )
-        if self.channel_id is not None and self.text is None:
+        if self.channel_id is not None and (self.text is None) == (self.email is None):
             raise PydanticCustomError(
-                "fallback_text_missing", "a fallback channel needs 'text'", {"code": "parameter_missing"}
+                "fallback_text_missing",
+                "a fallback channel needs exactly one of 'text' (SMS) or 'email' (email)",
+                {"code": "parameter_missing" if self.text is None else "parameter_invalid"},
             )
         return self
 
@@ -171,6 +183,7 @@ class SendMessage(Strict):
     location: LocationContent | None = None
     contacts: list[ContactCard] | None = Field(default=None, min_length=1, max_length=257)
     template: TemplateRef | None = None
+    email: EmailContent | None = None
     reply_to: str | None = Field(
         default=None,
         min_length=1,
@@ -194,6 +207,12 @@ class SendMessage(Strict):
                     "code": "content_missing" if not given else "content_ambiguous",
                     "param": "text" if not given else given[1],
                 },
+            )
+        if self.reply_to is not None and self.email is not None:
+            raise PydanticCustomError(
+                "reply_to_email",
+                "'reply_to' quotes a chat message; an email's Reply-To header is 'email.reply_to'.",
+                {"code": "parameter_invalid", "param": "reply_to"},
             )
         if self.reply_to is not None and self.template is not None:
             raise PydanticCustomError(
@@ -261,11 +280,18 @@ class MessageOut(BaseModel):
     location: dict[str, Any] | None = None
     contacts: list[dict[str, Any]] | None = None
     template: dict[str, Any] | None = None
+    email: dict[str, Any] | None = None
     button: dict[str, Any] | None = None
     order: dict[str, Any] | None = None
     system: dict[str, Any] | None = None
     unsupported: dict[str, Any] | None = None
     fallback_used: Literal["template", "channel"] | None
+    fallback_for: str | None = Field(
+        default=None, description="On a fallback message: the message it replaces (which failed)."
+    )
+    fallback_message_id: str | None = Field(
+        default=None, description="On a message that failed undeliverable: the fallback sent instead."
+    )
     error: MessageError | None
     pricing: dict[str, Any] | None
     sms: dict[str, Any] | None = Field(

@@ -13,6 +13,7 @@ from omniroute.channels.models import Channel, ChannelType
 from omniroute.contacts import service as contacts
 from omniroute.contacts.models import Contact
 from omniroute.conversations import service as conversations
+from omniroute.core import email_address
 from omniroute.core.errors import APIError, InvalidRequestError, PolicyError
 from omniroute.core.ids import new_id
 from omniroute.core.phone import region_of, to_e164
@@ -21,6 +22,7 @@ from omniroute.core.time import rfc3339
 from omniroute.events import service as events
 from omniroute.events.types import EventType
 from omniroute.jobs import queue
+from omniroute.messages import email as email_content
 from omniroute.messages.facts import Facts
 from omniroute.messages.models import (
     Direction,
@@ -73,6 +75,8 @@ class Decision:
     template_components: list[dict[str, Any]] | None
     fallback_used: FallbackUsed | None
     business_initiated: bool
+    recipient: Contact | None = None
+    """Set when a fallback channel reaches the customer at another address (an email)."""
 
 
 def scoped(tenant: Tenant) -> Select[Message]:
@@ -83,12 +87,21 @@ def recipient_address(channel: Channel, raw: str, *, param: str = "to") -> str:
     if channel.type in (ChannelType.WHATSAPP, ChannelType.SMS):
         return to_e164(raw, param=param)
     if channel.type == ChannelType.EMAIL:
-        address = raw.strip().lower()
-        local, _, domain = address.partition("@")
-        if not local or "." not in domain:
-            raise InvalidRequestError("invalid_recipient", f"'{raw}' is not an email address.", param=param)
-        return address
+        return email_address.normalize(raw, param=param)
     return raw.strip()
+
+
+def require_content_fits(channel: Channel, content_type: str, *, param: str) -> None:
+    """An email channel sends ``email`` content and only it; ``email`` content goes only
+    to an email channel (a 422 naming the field otherwise)."""
+    if (channel.type == ChannelType.EMAIL) == (content_type == "email"):
+        return
+    wanted = "'email' content" if channel.type == ChannelType.EMAIL else "no 'email' content"
+    raise InvalidRequestError(
+        "channel_type_unsupported",
+        f"Channel {channel.id} is a {channel.type} channel: it takes {wanted}.",
+        param=param,
+    )
 
 
 async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: SendMessage) -> Message:
@@ -96,6 +109,7 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
     dispatch job, in the caller's transaction. Raises the contract's error otherwise."""
     channel = await channels.get(session, tenant, body.channel_id, param="channel_id")
     channels.require_usable(channel)
+    require_content_fits(channel, body.content_type, param=body.content_type)
     recipient = recipient_address(channel, body.to)
     contact = await contacts.get_or_create(session, tenant.workspace_id, tenant.mode, recipient)
     draft = Draft(
@@ -106,6 +120,7 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
     )
     facts = Facts(session)
     decision = await decide(facts, tenant, channel, contact, draft, now)
+    contact = decision.recipient or contact
     conversation = await facts.conversation(decision.channel.id, contact.id)
     if conversation is None:
         conversation = await conversations.get_or_create(
@@ -151,6 +166,8 @@ def _quoted_messages(decision: Decision) -> dict[str, str]:
     """The messages a send quotes, by the field that names them: a reply's ``reply_to``, a
     reaction's ``reaction.message_id``."""
     content = decision.content or {}
+    if decision.content_type == "email":
+        return {}  # its reply_to is the Reply-To header, not a quoted message
     quoted = {"reply_to": content.get("reply_to")}
     if decision.content_type == "reaction":
         quoted["reaction.message_id"] = content.get("message_id")
@@ -187,6 +204,9 @@ def apply_decision(message: Message, decision: Decision) -> None:
     if decision.fallback_used is not None:
         message.fallback_used = decision.fallback_used.value
     message.business_initiated = decision.business_initiated
+    if decision.recipient is not None:
+        message.contact_id = decision.recipient.id
+        message.recipient = decision.recipient.address
     describe_sms(message, decision.channel.type)
 
 
@@ -236,17 +256,18 @@ async def decide(
         else:
             return _with_fallback(decision, FallbackUsed.TEMPLATE)
     if "channel_id" in fallback:
-        other = await channels.get(facts.session, tenant, fallback["channel_id"], param="fallback.channel_id")
-        channels.require_usable(other)
-        other_contact = await contacts.get_or_create(
-            facts.session,
-            tenant.workspace_id,
-            tenant.mode,
-            recipient_address(other, contact.address, param="to"),
-        )
-        await _refuse_if_opted_out(facts, other_contact, other)
+        other, other_contact = await fallback_target(facts, tenant, contact, fallback)
+        content_type = "email" if "email" in fallback else "text"
         return Decision(
-            other, MessageKind.SESSION, "text", fallback["text"], None, None, FallbackUsed.CHANNEL, False
+            other,
+            MessageKind.SESSION,
+            content_type,
+            fallback[content_type],
+            None,
+            None,
+            FallbackUsed.CHANNEL,
+            False,
+            other_contact,
         )
     raise PolicyError(
         "window_closed",
@@ -259,6 +280,35 @@ async def decide(
             "expired_at": rfc3339(window.expires_at),
         },
     )
+
+
+async def fallback_target(
+    facts: Facts, tenant: Tenant, contact: Contact, fallback: dict[str, Any]
+) -> tuple[Channel, Contact]:
+    """The fallback channel and the contact there, once it may be used: the channel exists
+    and is usable, takes the fallback's content, and the recipient has not opted out of it.
+    The recipient is ``fallback.to``, else the original recipient (an SMS to the same
+    number); an email channel needs ``fallback.to``."""
+    other = await channels.get(facts.session, tenant, fallback["channel_id"], param="fallback.channel_id")
+    channels.require_usable(other)
+    content_type = "email" if "email" in fallback else "text"
+    require_content_fits(other, content_type, param=f"fallback.{content_type}")
+    if other.type == ChannelType.WHATSAPP:
+        raise InvalidRequestError(
+            "channel_type_unsupported",
+            "A fallback channel is another kind of channel (SMS, email, web), not WhatsApp.",
+            param="fallback.channel_id",
+        )
+    if "to" not in fallback and other.type == ChannelType.EMAIL:
+        raise InvalidRequestError(
+            "parameter_missing",
+            "An email fallback needs 'fallback.to', an email address.",
+            param="fallback.to",
+        )
+    recipient = recipient_address(other, fallback.get("to", contact.address), param="fallback.to")
+    other_contact = await contacts.get_or_create(facts.session, tenant.workspace_id, tenant.mode, recipient)
+    await _refuse_if_opted_out(facts, other_contact, other)
+    return other, other_contact
 
 
 def _with_fallback(decision: Decision, used: FallbackUsed) -> Decision:
@@ -436,6 +486,8 @@ def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> Me
         content["template"] = message.template
     elif message.content_type == "contacts":
         content["contacts"] = (message.content or {}).get("contacts")
+    elif message.content_type == "email":
+        content["email"] = email_content.as_shown(message.content or {})
     else:
         content[message.content_type] = message.content
     return MessageOut(
@@ -450,6 +502,8 @@ def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> Me
         type=message.content_type,
         status=message.status,
         fallback_used=message.fallback_used,
+        fallback_for=message.fallback_for,
+        fallback_message_id=message.fallback_message_id,
         error=message.error,
         pricing=message.pricing,
         sms=message.sms,

@@ -17,13 +17,21 @@ from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxConte
 from omniroute.providers.smpp import config as smpp_config
 from omniroute.providers.smpp.binds import SmppBinds
 from omniroute.providers.smpp.provider import SmppContext, SmppSms
+from omniroute.providers.smtp import config as smtp_config
+from omniroute.providers.smtp.provider import SmtpContext, SmtpEmail
+from omniroute.providers.twilio import config as twilio_config
+from omniroute.providers.twilio.provider import TwilioContext, TwilioSms
 
 ProviderFactory = Callable[[ChannelRef], Provider]
 ConfigValidator = Callable[[dict[str, Any]], dict[str, Any]]
+TargetsOf = Callable[[dict[str, Any]], dict[str, str]]
+"""The URLs a config makes the server connect to, by the param that sets each."""
 
 SANDBOX = "sandbox"
 META = "meta"
 SMPP = "smpp"
+SMTP = "smtp"
+TWILIO = "twilio"
 
 
 class ProviderRegistry:
@@ -40,11 +48,23 @@ class ProviderRegistry:
         )
         self.smpp_binds = SmppBinds(db, settings)
         self._factories[(SMPP, ChannelType.SMS)] = partial(SmppSms, context=SmppContext(self.smpp_binds))
+        self._factories[(TWILIO, ChannelType.SMS)] = partial(
+            TwilioSms, context=TwilioContext(http=self._http, settings=settings)
+        )
+        self._smtp = SmtpContext(settings)
+        self._factories[(SMTP, ChannelType.EMAIL)] = partial(SmtpEmail, context=self._smtp)
         self._validators: dict[str, ConfigValidator] = {
             META: meta_config.validate_config,
             SMPP: smpp_config.validate_config,
+            SMTP: smtp_config.validate_config,
+            TWILIO: twilio_config.validate_config,
         }
-        self._url_keys: dict[str, tuple[str, ...]] = {META: meta_config.URL_KEYS}
+        self._targets: dict[str, TargetsOf] = {
+            META: meta_config.targets,
+            SMPP: smpp_config.targets,
+            SMTP: smtp_config.targets,
+            TWILIO: twilio_config.targets,
+        }
 
     def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
         """Check a channel's provider config for shape (422 naming the key otherwise)."""
@@ -52,18 +72,11 @@ class ProviderRegistry:
         return validator(config) if validator else config
 
     async def require_allowed_urls(self, provider: str, config: dict[str, Any], mode: Mode) -> None:
-        """Every URL a channel's config may set passes the outbound-target policy (a 422
-        ``url_forbidden`` naming the key otherwise)."""
-        for key in self._url_keys.get(provider, ()):
-            url = config.get(key)
-            if isinstance(url, str):
-                await targets.require_allowed(
-                    url, mode, self.settings, param=f"config.{key}", code="url_forbidden"
-                )
-        if provider == SMPP and "host" in config:
-            await targets.require_allowed(
-                smpp_config.target_url(config), mode, self.settings, param="config.host", code="url_forbidden"
-            )
+        """Every URL or host a channel's config may set passes the outbound-target policy
+        (a 422 ``url_forbidden`` naming the key otherwise). ``config`` is the whole config."""
+        targets_of = self._targets.get(provider)
+        for param, url in (targets_of(config) if targets_of else {}).items():
+            await targets.require_allowed(url, mode, self.settings, param=param, code="url_forbidden")
 
     def supports(self, provider: str, channel_type: ChannelType) -> bool:
         return (provider, channel_type) in self._factories
@@ -97,3 +110,4 @@ class ProviderRegistry:
         """Release pooled connections (HTTP adapters share one session per process)."""
         await self._http.close()
         await self.smpp_binds.close()
+        await self._smtp.close()

@@ -32,6 +32,11 @@ class MetaConfig(BaseModel):
         return f"{self.graph_base_url.rstrip('/')}/{self.api_version}/{path}"
 
 
+def targets(config: dict[str, Any]) -> dict[str, str]:
+    """The URLs a config makes the server call, by the param that sets them."""
+    return {f"config.{key}": config[key] for key in URL_KEYS if isinstance(config.get(key), str)}
+
+
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """The config as given, once its shape is right; a 422 naming the first bad key otherwise."""
     try:

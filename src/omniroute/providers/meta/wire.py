@@ -234,17 +234,19 @@ def _error_without_code(status_code: int) -> ProviderError:
     return ProviderRejected(text, code="provider_rejected", provider_code=status_code)
 
 
-def error_from_transport(exc: Exception, *, request_written: bool = True) -> ProviderError:
+def error_from_transport(
+    exc: Exception, *, request_written: bool = True, service: str = "the Graph API"
+) -> ProviderError:
     """Before the request left (connect, pool, or the connection failed before the whole
     request was written, which no server acts on): retryable. After (no answer in time,
     a connection dropped once the request was written): the outcome is unknown and the
     request must not be repeated."""
     if isinstance(exc, NOT_SENT) or not request_written:
         return ProviderTransientError(
-            f"Could not reach the Graph API ({type(exc).__name__}); nothing was sent.",
+            f"Could not reach {service} ({type(exc).__name__}); nothing was sent.",
             code="provider_unreachable",
         )
     return ProviderOutcomeUnknown(
-        f"The connection to the Graph API failed after the request was sent ({type(exc).__name__}).",
+        f"The connection to {service} failed after the request was sent ({type(exc).__name__}).",
         code="send_outcome_unknown",
     )

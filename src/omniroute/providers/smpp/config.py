@@ -77,8 +77,11 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def target_url(config: dict[str, Any]) -> str:
-    """The SMSC as a URL, for the outbound-target policy (``core.targets``)."""
+def targets(config: dict[str, Any]) -> dict[str, str]:
+    """The SMSC as a URL by the param that sets it, for the outbound-target policy
+    (``core.targets``)."""
+    if "host" not in config:
+        return {}
     host = str(config.get("host", ""))
     port = f":{config['port']}" if config.get("port") else ""
-    return f"smpp://[{host}]{port}" if ":" in host else f"smpp://{host}{port}"
+    return {"config.host": f"smpp://[{host}]{port}" if ":" in host else f"smpp://{host}{port}"}
