@@ -12,6 +12,7 @@ from omniroute.messages.models import Message, MessageStatusChange
 from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.templates.models import Template, TemplateStatusChange
+from omniroute.webchat.models import PushSubscription, Visitor, VisitorStream
 from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.workspaces.models import ApiKey, Workspace
 
@@ -28,10 +29,13 @@ __all__ = [
     "Message",
     "MessageStatusChange",
     "ProviderWebhook",
+    "PushSubscription",
     "RequestLogEntry",
     "SandboxTemplate",
     "Template",
     "TemplateStatusChange",
+    "Visitor",
+    "VisitorStream",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -24,6 +24,12 @@ from omniroute.providers.errors import (
     ProviderTransientError,
 )
 from omniroute.providers.registry import SANDBOX, ProviderRegistry
+from omniroute.providers.widget.config import (
+    VAPID_PUBLIC_KEY,
+    public_key_of,
+    refuse_generated_keys,
+    with_generated_keys,
+)
 from omniroute.workspaces.auth import AuthContext
 
 SANDBOX_ADDRESSES = {
@@ -78,6 +84,8 @@ def new_channel(
     config: dict[str, Any],
 ) -> Channel:
     whatsapp = type == ChannelType.WHATSAPP
+    if type == ChannelType.WEB and VAPID_PUBLIC_KEY not in config:
+        config = with_generated_keys(config)
     return Channel(
         id=new_id("ch"),
         workspace_id=workspace_id,
@@ -122,7 +130,8 @@ async def create(
             f"Available: {', '.join(providers.providers_for(body.type))}.",
             param="provider",
         )
-    config = providers.validate_config(body.provider, body.config)
+    refuse_generated_keys(body.config)
+    config = providers.validate_config(body.provider, body.config, body.type)
     await providers.require_allowed_urls(body.provider, config, auth.mode)
     address = body.address or (SANDBOX_ADDRESSES[body.type] if body.provider == SANDBOX else None)
     if address is not None:
@@ -136,6 +145,8 @@ async def create(
         address=address or "",
         config=config,
     )
+    if body.type == ChannelType.WEB and not channel.address:
+        channel.address = public_key_of(channel.id)  # a web chat's "number": its widget's key
     error: Exception | None = None
     if auth.mode == Mode.LIVE and body.type == ChannelType.WHATSAPP:
         await end_transaction_before_provider_call(session)
@@ -168,7 +179,10 @@ async def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegis
     if body.status is not None:
         channel.status = ChannelStatus(body.status)
     if body.config is not None:
-        config = providers.validate_config(channel.provider, {**(channel.config or {}), **body.config})
+        refuse_generated_keys(body.config)
+        config = providers.validate_config(
+            channel.provider, {**(channel.config or {}), **body.config}, ChannelType(channel.type)
+        )
         await providers.require_allowed_urls(channel.provider, body.config, Mode(channel.mode))
         channel.config = config
     return channel

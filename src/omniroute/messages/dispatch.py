@@ -179,7 +179,7 @@ async def _record_results(
             message.next_attempt_at = None
             # Accepted by the provider: ``sent``. Its own statuses (delivered, read,
             # failed) follow; a webhook lost or late does not leave the message ``sending``.
-            service.transition(session, message, MessageStatus.SENT, now)
+            service.transition(session, message, MessageStatus.SENT, now, detail=result.route)
         elif isinstance(result, ProviderOutcomeUnknown):
             _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, result.message)
         elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:

@@ -31,7 +31,7 @@ from omniroute.messages.models import (
     MessageStatusChange,
     Priority,
 )
-from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
+from omniroute.messages.schemas import WEB_ONLY_KINDS, MessageOut, SendMessage, StatusChangeOut
 from omniroute.messages.status import should_apply
 from omniroute.policy.limits import tier_limit
 from omniroute.policy.templates import HYDRATED_BODY_MAX_LENGTH
@@ -94,6 +94,7 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
     dispatch job, in the caller's transaction. Raises the contract's error otherwise."""
     channel = await channels.get(session, tenant, body.channel_id, param="channel_id")
     channels.require_usable(channel)
+    _require_content_supported(channel, body.content_type)
     recipient = recipient_address(channel, body.to)
     contact = await contacts.get_or_create(session, tenant.workspace_id, tenant.mode, recipient)
     draft = Draft(
@@ -143,6 +144,23 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
         mode=tenant.mode,
     )
     return message
+
+
+WEB_KINDS = frozenset({"text", "image", "interactive", "push"})
+"""What the web chat widget shows: text, an image, buttons, and a notification alone."""
+
+
+def _require_content_supported(channel: Channel, content_type: str) -> None:
+    is_web = channel.type == ChannelType.WEB
+    if (is_web and content_type not in WEB_KINDS) or (not is_web and content_type in WEB_ONLY_KINDS):
+        raise InvalidRequestError(
+            "channel_type_unsupported",
+            f"A {channel.type} channel cannot send '{content_type}' messages"
+            + (
+                f"; web chat sends {', '.join(sorted(WEB_KINDS))}." if is_web else "; only web chat sends it."
+            ),
+            param=content_type,
+        )
 
 
 def _quoted_messages(decision: Decision) -> dict[str, str]:
@@ -411,7 +429,7 @@ async def status_history(session: AsyncSession, message_id: str) -> list[StatusC
         .where(MessageStatusChange.message_id == message_id)
         .order_by(MessageStatusChange.id)
     )
-    return [StatusChangeOut(status=r.status, at=r.at) for r in rows]
+    return [StatusChangeOut(status=r.status, at=r.at, detail=r.detail) for r in rows]
 
 
 def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> MessageOut:

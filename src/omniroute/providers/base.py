@@ -51,6 +51,9 @@ class OutboundMessage:
 class SendReceipt:
     provider_message_id: str
     provider_status: str = "accepted"
+    route: str | None = None
+    """How the provider got it there, when it has a choice (web chat: ``stream``, ``push``,
+    ``stored``); kept as the ``sent`` status's detail."""
 
 
 @dataclass(frozen=True)

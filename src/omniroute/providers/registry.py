@@ -14,19 +14,28 @@ from omniroute.providers.base import ChannelRef, Provider, WhatsAppProvider
 from omniroute.providers.meta import config as meta_config
 from omniroute.providers.meta.provider import MetaContext, MetaWhatsApp, graph_http
 from omniroute.providers.sandbox.provider import SANDBOX_PROVIDERS, SandboxContext
+from omniroute.providers.widget import config as widget_config
+from omniroute.providers.widget.provider import WidgetWebChat
+from omniroute.webchat.broker import broker_for
+from omniroute.webchat.delivery import WebChatContext, push_http_session
 
 ProviderFactory = Callable[[ChannelRef], Provider]
 ConfigValidator = Callable[[dict[str, Any]], dict[str, Any]]
 
 SANDBOX = "sandbox"
 META = "meta"
+WIDGET = widget_config.WIDGET
 
 
 class ProviderRegistry:
     def __init__(self, settings: Settings, db: Database) -> None:
-        sandbox_context = SandboxContext(db=db, settings=settings)
         self.settings = settings
         self._http = graph_http(settings)
+        self.webchat = WebChatContext(
+            db=db, settings=settings, broker=broker_for(db), push_http=push_http_session(settings)
+        )
+        """Web chat's live delivery (the broker streams listen on) and its push session."""
+        sandbox_context = SandboxContext(db=db, settings=settings, webchat=self.webchat)
         self._factories: dict[tuple[str, ChannelType], ProviderFactory] = {
             (SANDBOX, channel_type): partial(cls, context=sandbox_context)
             for channel_type, cls in SANDBOX_PROVIDERS.items()
@@ -34,12 +43,21 @@ class ProviderRegistry:
         self._factories[(META, ChannelType.WHATSAPP)] = partial(
             MetaWhatsApp, context=MetaContext(http=self._http, db=db)
         )
-        self._validators: dict[str, ConfigValidator] = {META: meta_config.validate_config}
+        self._factories[(WIDGET, ChannelType.WEB)] = partial(WidgetWebChat, context=self.webchat)
+        self._validators: dict[str, ConfigValidator] = {
+            META: meta_config.validate_config,
+            WIDGET: widget_config.validate_widget_config,
+        }
         self._url_keys: dict[str, tuple[str, ...]] = {META: meta_config.URL_KEYS}
 
-    def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
-        """Check a channel's provider config for shape (422 naming the key otherwise)."""
+    def validate_config(
+        self, provider: str, config: dict[str, Any], channel_type: ChannelType | None = None
+    ) -> dict[str, Any]:
+        """Check a channel's provider config for shape (422 naming the key otherwise).
+        Every web channel, the sandbox's included, has the widget's settings."""
         validator = self._validators.get(provider)
+        if validator is None and channel_type == ChannelType.WEB:
+            validator = widget_config.validate_sandbox_web_config
         return validator(config) if validator else config
 
     async def require_allowed_urls(self, provider: str, config: dict[str, Any], mode: Mode) -> None:
@@ -80,3 +98,5 @@ class ProviderRegistry:
     async def close(self) -> None:
         """Release pooled connections (HTTP adapters share one session per process)."""
         await self._http.close()
+        await self.webchat.push_http.close()
+        await self.webchat.broker.close()
