@@ -33,6 +33,16 @@ async def create_web_channel(
     return dict(response.json())
 
 
+async def reply(
+    client: httpx.AsyncClient, channel: dict[str, Any], to: str | None, **content: Any
+) -> dict[str, Any]:
+    """The business answers a visitor: ``POST /v1/messages`` (a text unless told otherwise)."""
+    body = {"channel_id": channel["id"], "to": to, **(content or {"text": {"body": "Thanks for writing!"}})}
+    response = await client.post("/v1/messages", json=body)
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
 async def sandbox_web_channel(tenant: Tenant) -> dict[str, Any]:
     [channel] = (await tenant.test.get("/v1/channels", params={"type": "web"})).json()["data"]
     return dict(channel)
@@ -89,8 +99,9 @@ class Visitor:
 
     async def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         params = {"key": self.key, **options.pop("params", {})}
+        headers = {**self.headers, **options.pop("headers", {})}
         return await self.client.request(
-            method, f"/widget/v1{path}", params=params, headers=self.headers, **options
+            method, f"/widget/v1{path}", params=params, headers=headers, **options
         )
 
     async def say(self, text: str) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import anyio
 from sqlalchemy import delete, or_, update
@@ -26,6 +27,8 @@ from omniroute.webchat.delivery import STREAM_TTL, WebChatContext
 from omniroute.webchat.models import Visitor, VisitorStream
 from omniroute.webchat.schemas import WidgetMessage
 from omniroute.workspaces.models import Workspace
+
+T = TypeVar("T")
 
 HEARTBEAT_SECONDS = 15.0
 PENDING_POLL_SECONDS = 0.2
@@ -61,23 +64,23 @@ async def events(
     context: WebChatContext, visitor: Visitor, last_event_id: str | None, options: StreamOptions
 ) -> AsyncIterator[str]:
     stream_id = new_id("vst")
-    floor = last_event_id or await _latest_id(context, visitor)
+    floor = last_event_id or await _shielded(_latest_id(context, visitor))
     written: set[str] = set()
     pending: dict[str, float] = {}
     started = time.monotonic()
-    await _register(context, stream_id, visitor.id)
+    await _shielded(_register(context, stream_id, visitor.id))
     with context.broker.subscribe(visitor.id) as notes:
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n"
             beat = time.monotonic()
             while time.monotonic() - started < options.max_seconds:
-                for message in await _unseen(context, visitor, floor, written):
+                for message in await _shielded(_unseen(context, visitor, floor, written)):
                     written.add(message.id)
                     pending.pop(message.id, None)
                     payload = WidgetMessage.of(message).model_dump_json()
                     yield sse("message", payload, message.id)
                     if message.direction == Direction.OUTBOUND and message.status == MessageStatus.SENT:
-                        await _delivered(context, visitor, message.id)
+                        await _shielded(_delivered(context, visitor, message.id))
                 now = time.monotonic()
                 pending = {m: since for m, since in pending.items() if now - since < PENDING_GIVE_UP_SECONDS}
                 wait = (
@@ -90,11 +93,19 @@ async def events(
                 if time.monotonic() - beat >= options.heartbeat_seconds:
                     beat = time.monotonic()
                     yield ": ping\n\n"
-                    await _refresh(context, stream_id)
+                    await _shielded(_refresh(context, stream_id))
             yield sse("reconnect", json.dumps({"after_ms": RETRY_MILLISECONDS}))
         finally:
             with anyio.CancelScope(shield=True):
                 await _unregister(context, stream_id)
+
+
+async def _shielded(work: Awaitable[T]) -> T:
+    """Database work runs to its end even when the visitor hangs up meanwhile (the stream
+    is cancelled at its next wait instead): a session cut off mid-query would be left for
+    the pool to clean up."""
+    with anyio.CancelScope(shield=True):
+        return await work
 
 
 async def _latest_id(context: WebChatContext, visitor: Visitor) -> str | None:
