@@ -105,7 +105,8 @@ async def _shielded(work: Awaitable[T]) -> T:
     is cancelled at its next wait instead): a session cut off mid-query would be left for
     the pool to clean up."""
     with anyio.CancelScope(shield=True):
-        return await work
+        result = await work
+    return result  # noqa: RET504 - mypy sees a `with` that could swallow the return
 
 
 async def _latest_id(context: WebChatContext, visitor: Visitor) -> str | None:
