@@ -185,3 +185,18 @@ async def test_the_sandbox_web_channel_takes_any_origin_in_test_mode(
     said = await visitor.say("Testing my site")
     assert (await tenant.test.get(f"/v1/messages/{said['id']}")).json()["status"] == "received"
     assert (await tenant.live.get(f"/v1/messages/{said['id']}")).status_code == 404
+
+
+async def test_an_address_opens_at_most_20_chats_a_minute_on_one_site(
+    tenant: Tenant, page: httpx.AsyncClient
+) -> None:
+    channel = await create_web_channel(tenant)
+    for _ in range(20):
+        await Visitor(page, channel["public_key"]).start()
+    key = channel["public_key"]
+    refused = await page.post(
+        "/widget/v1/sessions", params={"key": key}, json={"public_key": key}, headers={"Origin": SHOP}
+    )
+    assert_error(refused, 429, "rate_limited")
+    other_site = await create_web_channel(tenant)
+    await Visitor(page, other_site["public_key"]).start()

@@ -1,6 +1,7 @@
 """Web channels (`type: web`): the widget's settings, checked; a public key and a VAPID key
 pair made at creation, the private key encrypted at rest and never shown."""
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -81,9 +82,19 @@ async def test_the_generated_keys_cannot_be_replaced(tenant: Tenant) -> None:
     assert_error(response, 422, "parameter_invalid", param="config.vapid_public_key")
 
 
-async def test_the_sandbox_web_channel_is_ready_for_the_widget(tenant: Tenant) -> None:
+async def test_the_sandbox_web_channel_gets_its_keys_when_its_widget_first_loads(
+    tenant: Tenant, page: httpx.AsyncClient
+) -> None:
+    """A workspace's ready channels are made without touching the secret key (tools that
+    create workspaces may have none); the VAPID pair comes with the widget's first use."""
     channel = await sandbox_web_channel(tenant)
-    assert channel["public_key"].startswith("pk_")
-    assert len(b64url_decode(channel["vapid_public_key"])) == 65
+    assert channel["public_key"].startswith("pk_") and channel["vapid_public_key"] is None
+    config = await page.get(
+        "/widget/v1/config", params={"key": channel["public_key"]}, headers={"Origin": SHOP}
+    )
+    assert config.status_code == 200, config.text
+    reloaded = await sandbox_web_channel(tenant)
+    assert reloaded["vapid_public_key"] == config.json()["vapid_public_key"]
+    assert len(b64url_decode(reloaded["vapid_public_key"])) == 65
     whatsapp = (await tenant.test.get(f"/v1/channels/{tenant.whatsapp}")).json()
     assert whatsapp["public_key"] is None and whatsapp["vapid_public_key"] is None

@@ -25,7 +25,6 @@ from omniroute.providers.errors import (
 )
 from omniroute.providers.registry import SANDBOX, ProviderRegistry
 from omniroute.providers.widget.config import (
-    VAPID_PUBLIC_KEY,
     public_key_of,
     refuse_generated_keys,
     with_generated_keys,
@@ -84,8 +83,6 @@ def new_channel(
     config: dict[str, Any],
 ) -> Channel:
     whatsapp = type == ChannelType.WHATSAPP
-    if type == ChannelType.WEB and VAPID_PUBLIC_KEY not in config:
-        config = with_generated_keys(config)
     return Channel(
         id=new_id("ch"),
         workspace_id=workspace_id,
@@ -145,8 +142,9 @@ async def create(
         address=address or "",
         config=config,
     )
-    if body.type == ChannelType.WEB and not channel.address:
-        channel.address = public_key_of(channel.id)  # a web chat's "number": its widget's key
+    if body.type == ChannelType.WEB:
+        channel.config = with_generated_keys(config)
+        channel.address = channel.address or public_key_of(channel.id)  # its "number": the widget's key
     error: Exception | None = None
     if auth.mode == Mode.LIVE and body.type == ChannelType.WHATSAPP:
         await end_transaction_before_provider_call(session)

@@ -72,8 +72,8 @@ async def page_channel(
 ) -> Channel:
     """The channel the page names, once the page's origin is one it allows (the
     response then carries that origin's CORS headers, errors included)."""
-    webchat.limits.hit(f"ip:{_client(request)}", IP_LIMIT)
     channel = await service.channel_for_key(session, key)
+    webchat.limits.hit(f"ip:{_client(request)}:{channel.id}", IP_LIMIT)
     request.state.cors_origin = allowed_origin(channel, origin)
     return channel
 
@@ -118,9 +118,9 @@ async def create_session(
     webchat: WebChatDep,
     origin: OriginHeader = None,
 ) -> SessionOut:
-    client = _client(request)
-    webchat.limits.hit_all(((f"ip:{client}", IP_LIMIT), (f"session:{client}", SESSION_LIMIT)))
     channel = await service.channel_for_key(session, body.public_key, param="public_key")
+    client = f"{_client(request)}:{channel.id}"
+    webchat.limits.hit_all(((f"ip:{client}", IP_LIMIT), (f"session:{client}", SESSION_LIMIT)))
     request.state.cors_origin = allowed_origin(channel, origin)
     visitor, token = await service.open_session(session, channel, body, origin)
     return SessionOut(visitor_id=visitor.id, token=token)

@@ -115,9 +115,10 @@ class Limit:
 
 
 IP_LIMIT = Limit(600, 60)
-"""Every visitor API request from one address (a whole office behind one NAT included)."""
+"""Every visitor API request from one address to one chat (a whole office behind one NAT
+included)."""
 SESSION_LIMIT = Limit(20, 60)
-"""New visitors from one address."""
+"""New visitors from one address on one chat."""
 MESSAGE_LIMIT = Limit(30, 60)
 MARKER_LIMIT = Limit(120, 60)
 SUBSCRIPTION_LIMIT = Limit(10, 60)
