@@ -36,6 +36,9 @@ from omniroute.messages.service import DISPATCH_JOB
 from omniroute.sandbox.endpoints import router as sandbox_router
 from omniroute.services import Services, build_services
 from omniroute.templates.endpoints import router as templates_router
+from omniroute.webchat.endpoints import router as webchat_router
+from omniroute.webchat.endpoints import scripts as webchat_scripts
+from omniroute.webchat.guard import VisitorApiMiddleware
 from omniroute.webhooks.endpoints import router as webhooks_router
 from omniroute.workspaces.auth import guard_idempotency
 from omniroute.workspaces.endpoints import admin_router
@@ -129,6 +132,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         swagger_ui_parameters={"validatorUrl": None},  # Swagger UI's badge calls an outside validator
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(VisitorApiMiddleware)
     install_error_handlers(app)
     install_openapi(app)
 
@@ -148,6 +152,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(hooks_router)
+    app.include_router(webchat_router)
+    app.include_router(webchat_scripts)
 
     @app.get(
         "/healthz",

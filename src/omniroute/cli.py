@@ -47,6 +47,9 @@ app.add_typer(templates_app, name="templates")
 
 console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+GRACEFUL_SHUTDOWN_SECONDS = 10
+"""On shutdown, requests in progress get this long to finish; open web chat streams (which
+would otherwise keep the server up) are then cut, and their widgets reconnect elsewhere."""
 
 
 class ModeOption(StrEnum):
@@ -147,7 +150,11 @@ def serve(
     console.print(f'\n  Try: curl -H "Authorization: Bearer {key}" {base}/v1/channels?type=whatsapp\n')
     if processes == 1:
         uvicorn.run(
-            create_app(settings, run_workers=workers), host=host, port=port, log_level=settings.log_level
+            create_app(settings, run_workers=workers),
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         return
     with _shared_metrics_directory():
@@ -158,6 +165,7 @@ def serve(
             host=host,
             port=port,
             log_level=settings.log_level,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
 
 

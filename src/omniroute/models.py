@@ -13,6 +13,7 @@ from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.sms.models import DeliveryReport, SmppBind, SmsPart
 from omniroute.templates.models import Template, TemplateStatusChange
+from omniroute.webchat.models import PushSubscription, Visitor, VisitorStream
 from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.workspaces.models import ApiKey, Workspace
 
@@ -30,12 +31,15 @@ __all__ = [
     "Message",
     "MessageStatusChange",
     "ProviderWebhook",
+    "PushSubscription",
     "RequestLogEntry",
     "SandboxTemplate",
     "SmppBind",
     "SmsPart",
     "Template",
     "TemplateStatusChange",
+    "Visitor",
+    "VisitorStream",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

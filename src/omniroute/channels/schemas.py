@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omniroute.channels.models import Channel, ChannelStatus, ChannelType
 from omniroute.core.secrets import SECRET_KEYS
+from omniroute.providers.widget.config import VAPID_PUBLIC_KEY, public_key_of
 
 MASK = "****"
 SHORTEST_HINTED_SECRET = 12
@@ -67,10 +68,17 @@ class ChannelOut(BaseModel):
     messaging_tier: str | None
     quality_rating: str | None
     config: dict[str, Any]
+    public_key: str | None = Field(
+        default=None, description="Web channels: the key the widget names the channel by (`pk_...`)."
+    )
+    vapid_public_key: str | None = Field(
+        default=None, description="Web channels: the VAPID public key browsers subscribe to Web Push with."
+    )
     created_at: datetime
 
     @classmethod
     def of(cls, channel: Channel) -> "ChannelOut":
+        web = channel.type == ChannelType.WEB
         return cls(
             id=channel.id,
             type=channel.type,
@@ -83,6 +91,8 @@ class ChannelOut(BaseModel):
             messaging_tier=channel.messaging_tier,
             quality_rating=channel.quality_rating,
             config=mask_config(channel.config or {}),
+            public_key=public_key_of(channel.id) if web else None,
+            vapid_public_key=(channel.config or {}).get(VAPID_PUBLIC_KEY) if web else None,
             created_at=channel.created_at,
         )
 

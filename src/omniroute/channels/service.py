@@ -24,6 +24,11 @@ from omniroute.providers.errors import (
     ProviderTransientError,
 )
 from omniroute.providers.registry import SANDBOX, ProviderRegistry
+from omniroute.providers.widget.config import (
+    public_key_of,
+    refuse_generated_keys,
+    with_generated_keys,
+)
 from omniroute.workspaces.auth import AuthContext
 
 SANDBOX_ADDRESSES = {
@@ -122,7 +127,8 @@ async def create(
             f"Available: {', '.join(providers.providers_for(body.type))}.",
             param="provider",
         )
-    config = providers.validate_config(body.provider, body.config)
+    refuse_generated_keys(body.config)
+    config = providers.validate_config(body.provider, body.config, body.type)
     await providers.require_allowed_urls(body.provider, config, auth.mode)
     address = body.address or default_address(body.type, body.provider, config)
     if address is not None:
@@ -136,6 +142,9 @@ async def create(
         address=address or "",
         config=config,
     )
+    if body.type == ChannelType.WEB:
+        channel.config = with_generated_keys(config)
+        channel.address = channel.address or public_key_of(channel.id)  # its "number": the widget's key
     error: Exception | None = None
     if auth.mode == Mode.LIVE and body.type == ChannelType.WHATSAPP:
         await end_transaction_before_provider_call(session)
@@ -177,7 +186,10 @@ async def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegis
     if body.status is not None:
         channel.status = ChannelStatus(body.status)
     if body.config is not None:
-        config = providers.validate_config(channel.provider, {**(channel.config or {}), **body.config})
+        refuse_generated_keys(body.config)
+        config = providers.validate_config(
+            channel.provider, {**(channel.config or {}), **body.config}, ChannelType(channel.type)
+        )
         await providers.require_allowed_urls(channel.provider, config, Mode(channel.mode))
         channel.config = config
     return channel

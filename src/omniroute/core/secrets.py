@@ -23,7 +23,16 @@ from omniroute.config import Settings, get_settings
 from omniroute.core.db import JSONType
 
 SECRET_KEYS = frozenset(
-    {"access_token", "app_secret", "verify_token", "password", "api_key", "auth_token", "secret"}
+    {
+        "access_token",
+        "app_secret",
+        "verify_token",
+        "password",
+        "api_key",
+        "auth_token",
+        "secret",
+        "vapid_private_key",
+    }
 )
 """Config keys whose values are secrets (encrypted at rest, masked in responses)."""
 

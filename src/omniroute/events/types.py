@@ -17,6 +17,8 @@ class EventType(StrEnum):
     WINDOW_OPENED = "conversation.window_opened"
     WINDOW_EXPIRING = "conversation.window_expiring"
     WINDOW_CLOSED = "conversation.window_closed"
+    VISITOR_TYPING = "conversation.visitor_typing"
+    """A web chat visitor is typing (the widget says so at most every few seconds)."""
     TEMPLATE_STATUS_UPDATED = "template.status_updated"
     TEMPLATE_CATEGORY_UPDATED = "template.category_updated"
     CHANNEL_QUALITY_UPDATED = "channel.quality_updated"

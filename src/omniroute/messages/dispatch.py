@@ -181,7 +181,7 @@ async def _record_results(
             message.next_attempt_at = None
             # Accepted by the provider: ``sent``. Its own statuses (delivered, read,
             # failed) follow; a webhook lost or late does not leave the message ``sending``.
-            service.transition(session, message, MessageStatus.SENT, now)
+            service.transition(session, message, MessageStatus.SENT, now, detail=result.route)
             if result.parts:
                 await sms.record_parts(session, message, result.parts, now)
         elif isinstance(result, ProviderOutcomeUnknown):

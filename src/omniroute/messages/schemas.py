@@ -31,6 +31,9 @@ FREE_FORM_KINDS = (
 )
 WHATSAPP_KINDS = (*FREE_FORM_KINDS, "template")
 CONTENT_KINDS = (*WHATSAPP_KINDS, "email")
+WEB_ONLY_KINDS = ("push",)
+"""A Web Push notification alone: only web chat channels send it."""
+SEND_KINDS = (*CONTENT_KINDS, *WEB_ONLY_KINDS)
 INBOUND_ONLY_KINDS = ("button", "order", "system", "unsupported")
 """Kinds only customers send: a template's quick-reply button, a catalog order, a
 system notice (number changed), a message WhatsApp could not show us."""
@@ -128,6 +131,16 @@ class ContactCard(BaseModel):
     birthday: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
+class PushContent(Strict):
+    """A Web Push notification to a web chat visitor, sent alone."""
+
+    title: str = Field(min_length=1, max_length=100)
+    body: str = Field(default="", max_length=500)
+    url: str | None = Field(
+        default=None, pattern=r"^https?://", max_length=2048, description="Opened when it is clicked."
+    )
+
+
 class TemplateRef(Strict):
     name: str = Field(min_length=1, max_length=512)
     language: str = Field(min_length=2, max_length=16)
@@ -184,6 +197,7 @@ class SendMessage(Strict):
     contacts: list[ContactCard] | None = Field(default=None, min_length=1, max_length=257)
     template: TemplateRef | None = None
     email: EmailContent | None = None
+    push: PushContent | None = None
     reply_to: str | None = Field(
         default=None,
         min_length=1,
@@ -197,13 +211,13 @@ class SendMessage(Strict):
 
     @model_validator(mode="after")
     def _exactly_one_content(self) -> "SendMessage":
-        given = [kind for kind in CONTENT_KINDS if getattr(self, kind) is not None]
+        given = [kind for kind in SEND_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
             raise PydanticCustomError(
                 "content_missing" if not given else "content_ambiguous",
                 "Give exactly one content field: {kinds}.",
                 {
-                    "kinds": ", ".join(CONTENT_KINDS),
+                    "kinds": ", ".join(SEND_KINDS),
                     "code": "content_missing" if not given else "content_ambiguous",
                     "param": "text" if not given else given[1],
                 },
@@ -224,7 +238,7 @@ class SendMessage(Strict):
 
     @property
     def content_type(self) -> str:
-        return next(kind for kind in CONTENT_KINDS if getattr(self, kind) is not None)
+        return next(kind for kind in SEND_KINDS if getattr(self, kind) is not None)
 
     def content(self) -> dict[str, Any] | None:
         """The content as stored; a ``reply_to`` rides along with it."""
@@ -245,6 +259,11 @@ class SendMessage(Strict):
 class StatusChangeOut(BaseModel):
     status: str
     at: datetime
+    detail: str | None = Field(
+        default=None,
+        description="How it got there, when that varies: a web chat message `sent` by `stream`, "
+        "`push` or `stored`, `delivered` by `stream` or `widget`; a failure's code.",
+    )
 
 
 class MessageError(BaseModel):
@@ -285,6 +304,7 @@ class MessageOut(BaseModel):
     order: dict[str, Any] | None = None
     system: dict[str, Any] | None = None
     unsupported: dict[str, Any] | None = None
+    push: dict[str, Any] | None = None
     fallback_used: Literal["template", "channel"] | None
     fallback_for: str | None = Field(
         default=None, description="On a fallback message: the message it replaces (which failed)."
@@ -309,7 +329,7 @@ class MessageOut(BaseModel):
     @model_serializer(mode="wrap")
     def _drop_absent_content(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        for kind in (*CONTENT_KINDS, *INBOUND_ONLY_KINDS):
+        for kind in (*SEND_KINDS, *INBOUND_ONLY_KINDS):
             if data.get(kind) is None and kind != self.type:
                 data.pop(kind, None)
         if self.status_history is None:

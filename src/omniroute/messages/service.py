@@ -33,7 +33,7 @@ from omniroute.messages.models import (
     MessageStatusChange,
     Priority,
 )
-from omniroute.messages.schemas import MessageOut, SendMessage, StatusChangeOut
+from omniroute.messages.schemas import WEB_ONLY_KINDS, MessageOut, SendMessage, StatusChangeOut
 from omniroute.messages.status import should_apply
 from omniroute.policy.limits import tier_limit
 from omniroute.policy.pricing import price_sms
@@ -91,17 +91,26 @@ def recipient_address(channel: Channel, raw: str, *, param: str = "to") -> str:
     return raw.strip()
 
 
+WEB_KINDS = frozenset({"text", "image", "interactive", "push"})
+"""What the web chat widget shows: text, an image, buttons, and a notification alone."""
+
+
 def require_content_fits(channel: Channel, content_type: str, *, param: str) -> None:
-    """An email channel sends ``email`` content and only it; ``email`` content goes only
-    to an email channel (a 422 naming the field otherwise)."""
-    if (channel.type == ChannelType.EMAIL) == (content_type == "email"):
-        return
-    wanted = "'email' content" if channel.type == ChannelType.EMAIL else "no 'email' content"
-    raise InvalidRequestError(
-        "channel_type_unsupported",
-        f"Channel {channel.id} is a {channel.type} channel: it takes {wanted}.",
-        param=param,
-    )
+    """Each channel type takes the content it can carry (a 422 naming the field otherwise):
+    an email channel ``email`` content and only it, a web chat channel its own kinds
+    (``push`` among them), any other channel neither ``email`` nor ``push``."""
+    if channel.type == ChannelType.EMAIL:
+        fits, takes = content_type == "email", "'email' content"
+    elif channel.type == ChannelType.WEB:
+        fits, takes = content_type in WEB_KINDS, ", ".join(sorted(WEB_KINDS))
+    else:
+        fits, takes = content_type not in ("email", *WEB_ONLY_KINDS), "neither 'email' nor 'push' content"
+    if not fits:
+        raise InvalidRequestError(
+            "channel_type_unsupported",
+            f"Channel {channel.id} is a {channel.type} channel: it takes {takes}.",
+            param=param,
+        )
 
 
 async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: SendMessage) -> Message:
@@ -477,7 +486,7 @@ async def status_history(session: AsyncSession, message_id: str) -> list[StatusC
         .where(MessageStatusChange.message_id == message_id)
         .order_by(MessageStatusChange.id)
     )
-    return [StatusChangeOut(status=r.status, at=r.at) for r in rows]
+    return [StatusChangeOut(status=r.status, at=r.at, detail=r.detail) for r in rows]
 
 
 def to_out(message: Message, history: list[StatusChangeOut] | None = None) -> MessageOut:

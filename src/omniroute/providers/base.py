@@ -56,6 +56,9 @@ class SendReceipt:
     parts: tuple[str, ...] = ()
     """An SMS sent as concatenated parts: each part's provider id, in order (delivery
     receipts name parts)."""
+    route: str | None = None
+    """How the provider got it there, when it has a choice (web chat: ``stream``, ``push``,
+    ``stored``); kept as the ``sent`` status's detail."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,10 @@ from omniroute.providers.smtp import config as smtp_config
 from omniroute.providers.smtp.provider import SmtpContext, SmtpEmail
 from omniroute.providers.twilio import config as twilio_config
 from omniroute.providers.twilio.provider import TwilioContext, TwilioSms
+from omniroute.providers.widget import config as widget_config
+from omniroute.providers.widget.provider import WidgetWebChat
+from omniroute.webchat.broker import broker_for
+from omniroute.webchat.delivery import WebChatContext, push_http_session
 
 ProviderFactory = Callable[[ChannelRef], Provider]
 ConfigValidator = Callable[[dict[str, Any]], dict[str, Any]]
@@ -32,13 +36,18 @@ META = "meta"
 SMPP = "smpp"
 SMTP = "smtp"
 TWILIO = "twilio"
+WIDGET = widget_config.WIDGET
 
 
 class ProviderRegistry:
     def __init__(self, settings: Settings, db: Database) -> None:
-        sandbox_context = SandboxContext(db=db, settings=settings)
         self.settings = settings
         self._http = graph_http(settings)
+        self.webchat = WebChatContext(
+            db=db, settings=settings, broker=broker_for(db), push_http=push_http_session(settings)
+        )
+        """Web chat's live delivery (the broker streams listen on) and its push session."""
+        sandbox_context = SandboxContext(db=db, settings=settings, webchat=self.webchat)
         self._factories: dict[tuple[str, ChannelType], ProviderFactory] = {
             (SANDBOX, channel_type): partial(cls, context=sandbox_context)
             for channel_type, cls in SANDBOX_PROVIDERS.items()
@@ -46,6 +55,7 @@ class ProviderRegistry:
         self._factories[(META, ChannelType.WHATSAPP)] = partial(
             MetaWhatsApp, context=MetaContext(http=self._http, db=db)
         )
+        self._factories[(WIDGET, ChannelType.WEB)] = partial(WidgetWebChat, context=self.webchat)
         self.smpp_binds = SmppBinds(db, settings)
         self._factories[(SMPP, ChannelType.SMS)] = partial(SmppSms, context=SmppContext(self.smpp_binds))
         self._factories[(TWILIO, ChannelType.SMS)] = partial(
@@ -58,6 +68,7 @@ class ProviderRegistry:
             SMPP: smpp_config.validate_config,
             SMTP: smtp_config.validate_config,
             TWILIO: twilio_config.validate_config,
+            WIDGET: widget_config.validate_widget_config,
         }
         self._targets: dict[str, TargetsOf] = {
             META: meta_config.targets,
@@ -66,9 +77,14 @@ class ProviderRegistry:
             TWILIO: twilio_config.targets,
         }
 
-    def validate_config(self, provider: str, config: dict[str, Any]) -> dict[str, Any]:
-        """Check a channel's provider config for shape (422 naming the key otherwise)."""
+    def validate_config(
+        self, provider: str, config: dict[str, Any], channel_type: ChannelType | None = None
+    ) -> dict[str, Any]:
+        """Check a channel's provider config for shape (422 naming the key otherwise).
+        Every web channel, the sandbox's included, has the widget's settings."""
         validator = self._validators.get(provider)
+        if validator is None and channel_type == ChannelType.WEB:
+            validator = widget_config.validate_sandbox_web_config
         return validator(config) if validator else config
 
     async def require_allowed_urls(self, provider: str, config: dict[str, Any], mode: Mode) -> None:
@@ -111,3 +127,5 @@ class ProviderRegistry:
         await self._http.close()
         await self.smpp_binds.close()
         await self._smtp.close()
+        await self.webchat.push_http.close()
+        await self.webchat.broker.close()

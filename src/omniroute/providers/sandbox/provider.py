@@ -39,6 +39,7 @@ from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.providers.sandbox.network_rules import SendLimits
 from omniroute.providers.sandbox.simulation import delivery_script, scenario_for
 from omniroute.sms.encoding import shape
+from omniroute.webchat.delivery import WebChatContext, deliver, is_visitor
 from omniroute.workspaces.models import Workspace
 
 EMIT_JOB = "sandbox.emit"
@@ -50,6 +51,8 @@ class SandboxContext:
     settings: Settings
     limits: dict[str, SendLimits] = field(default_factory=dict)
     """Per channel: the simulated network's throughput and pair rate limits."""
+    webchat: WebChatContext | None = None
+    """Real visitors of a test-mode web channel chat through it (without Web Push)."""
 
 
 def schedule_script(
@@ -217,7 +220,17 @@ class SandboxEmail(_SandboxSender, EmailProvider):
 
 
 class SandboxWebChat(_SandboxSender, WebChatProvider):
+    """A real visitor (one that opened the widget) gets the message in their widget, as
+    in live mode but never by Web Push; any other recipient plays the simulation
+    (``vis_0001`` is unreachable, ...)."""
+
     id_prefix = "web.sbx"
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        webchat = self.context.webchat
+        if webchat is not None and await is_visitor(self.context.db, self.channel.id, message.recipient):
+            return await deliver(webchat, self.channel, message, push_enabled=False)
+        return await super().send(message)
 
 
 SANDBOX_PROVIDERS: dict[ChannelType, type[_SandboxSender]] = {
