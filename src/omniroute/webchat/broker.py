@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omniroute.core.db import Database
+from omniroute.core.db import Database, connect_postgres
 
 log = logging.getLogger(__name__)
 
@@ -109,17 +108,10 @@ class PostgresBroker(Broker):
     async def _listen(self) -> None:
         import asyncpg
 
-        url = make_url(self.db.url)
         while self.subscribers:
             lost = asyncio.Event()
             try:
-                connection = await asyncpg.connect(
-                    host=url.host,
-                    port=url.port or 5432,
-                    user=url.username,
-                    password=url.password,
-                    database=url.database,
-                )
+                connection = await connect_postgres(self.db.url)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("web chat: cannot listen for notifications (%s); retrying", exc)
                 await asyncio.sleep(RECONNECT_SECONDS)
