@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
-        services.request_log.start()
+        services.start()
         stop = asyncio.Event()
         worker_task = start_workers(services, stop) if run_workers else None
         try:

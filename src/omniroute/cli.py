@@ -204,6 +204,7 @@ def worker() -> None:
 
     async def run() -> None:
         services = build_services(settings)
+        services.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

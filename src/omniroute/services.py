@@ -2,6 +2,7 @@
 and the workers (one engine, one HTTP session per kind of outbound request, one provider
 registry)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from omniroute.core import secrets
 from omniroute.core.db import Database
 from omniroute.core.outbound import OutboundHttp
 from omniroute.core.tenancy import Mode
+from omniroute.jobs.signal import JobSignal
 from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
 from omniroute.webhooks import delivery
@@ -23,26 +25,41 @@ class Services:
     db: Database
     providers: ProviderRegistry
     request_log: RequestLogWriter
+    job_signal: JobSignal | None = None
+    """Cross-process worker wake-ups (PostgreSQL only)."""
     webhook_http: dict[Mode, OutboundHttp] = field(init=False)
     """Each mode's webhook deliveries' session (``webhooks.delivery.http_session``)."""
-    _wake_callbacks: list[object] = field(default_factory=list)
+    _wake_callbacks: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.webhook_http = {mode: delivery.http_session(self.settings, mode) for mode in Mode}
 
-    def on_jobs_enqueued(self, callback: object) -> None:
+    def start(self) -> None:
+        """Start the background tasks every process has (call inside its event loop)."""
+        self.request_log.start()
+        if self.job_signal is not None:
+            self.job_signal.start()
+
+    def on_jobs_enqueued(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when this process or (on PostgreSQL) another one commits jobs."""
         self._wake_callbacks.append(callback)
+        if self.job_signal is not None:
+            self.job_signal.on_notified(callback)
 
     def jobs_enqueued(self) -> None:
-        """Tell in-process workers that committed work is waiting (other processes poll)."""
+        """Tell workers that committed work is waiting: this process's at once, other
+        processes' through the job signal."""
         for callback in self._wake_callbacks:
-            assert callable(callback)
             callback()
+        if self.job_signal is not None:
+            self.job_signal.notify()
 
     def webhook_client(self, mode: Mode) -> OutboundHttp:
         return self.webhook_http[mode]
 
     async def close(self) -> None:
+        if self.job_signal is not None:
+            await self.job_signal.stop()
         await self.request_log.stop()
         for http in self.webhook_http.values():
             await http.close()
@@ -54,7 +71,11 @@ def build_services(settings: Settings) -> Services:
     secrets.configure(settings)
     db = Database(settings.database_url)
     return Services(
-        settings=settings, db=db, providers=ProviderRegistry(settings, db), request_log=RequestLogWriter(db)
+        settings=settings,
+        db=db,
+        providers=ProviderRegistry(settings, db),
+        request_log=RequestLogWriter(db),
+        job_signal=None if db.is_sqlite else JobSignal(settings.database_url),
     )
 
 

@@ -5,7 +5,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import JSON, MetaData, event
 from sqlalchemy import exc as sa_exc
@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.util import await_only
+
+if TYPE_CHECKING:
+    import asyncpg
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -224,18 +227,24 @@ class Database:
         await self.engine.dispose()
 
 
-async def run_on_postgres(url: str, *statements: str) -> None:
-    """Run statements outside a transaction (CREATE DATABASE needs that) on the URL's database."""
+async def connect_postgres(url: str) -> "asyncpg.Connection":
+    """A plain asyncpg connection to the URL's database, outside the engine's pool (for
+    statements that need no transaction, and for LISTEN)."""
     import asyncpg
 
     parsed = make_url(url)
-    connection = await asyncpg.connect(
+    return await asyncpg.connect(
         host=parsed.host,
         port=parsed.port or 5432,
         user=parsed.username,
         password=parsed.password,
         database=parsed.database,
     )
+
+
+async def run_on_postgres(url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE DATABASE needs that) on the URL's database."""
+    connection = await connect_postgres(url)
     try:
         for statement in statements:
             await connection.execute(statement)

@@ -51,16 +51,22 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
         raise AuthenticationError(
             "authentication_required", "Use the Bearer scheme: 'Authorization: Bearer <api key>'."
         )
-    api_key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == keys.hash_key(token)))
+    # The key and its workspace in one round trip: every request pays for this.
+    found = (
+        await session.execute(
+            select(ApiKey, Workspace)
+            .join(Workspace, Workspace.id == ApiKey.workspace_id)
+            .where(ApiKey.key_hash == keys.hash_key(token))
+        )
+    ).first()
+    api_key, workspace = found.tuple() if found else (None, None)
     now = utcnow()  # real time: a key is a credential, not test-mode data
-    if api_key is None or not api_key.usable_at(now):
+    if api_key is None or workspace is None or not api_key.usable_at(now):
         problem = "is not valid" if api_key is None else "was revoked or has expired"
         raise AuthenticationError(
             "invalid_api_key",
             f"This API key {problem}. Check it, or create one with 'omniroute keys create'.",
         )
-    workspace = await session.get(Workspace, api_key.workspace_id)
-    assert workspace is not None
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         api_key.last_used_at = now
     context = AuthContext(
