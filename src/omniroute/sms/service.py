@@ -4,9 +4,10 @@ as the SMSC named them, and the delivery receipts that settle its status.
 A receipt names one part by the SMSC's message id. It is stored first, always
 (``DeliveryReport``), then applied if its part is known. A receipt can overtake the
 submit_sm_resp, so the part may only become known when dispatch records the send:
-``record_parts`` then applies the receipts already waiting, and a recurring sweep
-(``apply_pending``) catches the one case neither sees, a receipt and its parts
-committed concurrently. A message is ``delivered`` once every part is; one failed part
+``record_parts`` then applies the receipts already waiting. Both take the channel's
+bind lease row (``smpp_binds``) for update first, so a receipt and its parts written
+at the same time see each other: whichever commits second applies the receipt. A
+recurring sweep (``apply_pending``) is the safety net for whatever is left. A message is ``delivered`` once every part is; one failed part
 fails it with that part's reason.
 """
 
@@ -22,7 +23,7 @@ from omniroute.messages import service as messages
 from omniroute.messages.models import Message, MessageStatus
 from omniroute.policy.channels import semantics_of
 from omniroute.providers.events import StatusUpdate
-from omniroute.sms.models import DeliveryReport, SmsPart
+from omniroute.sms.models import DeliveryReport, SmppBind, SmsPart
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ async def record_parts(
 ) -> None:
     """The SMSC accepted the message's parts under these ids: keep them, and apply the
     receipts that arrived before we knew them."""
+    await _serialise_receipts(session, message.channel_id)
     session.add_all(
         SmsPart(message_id=message.id, channel_id=message.channel_id, part=number, provider_message_id=pid)
         for number, pid in enumerate(provider_ids, start=1)
@@ -89,6 +91,7 @@ async def record_receipt(
     now: datetime,
 ) -> Message | None:
     """Keep a receipt and apply it if its part is known; the message it moved, if any."""
+    await _serialise_receipts(session, channel.id)
     report = DeliveryReport(
         channel_id=channel.id,
         provider_message_id=provider_message_id,
@@ -100,6 +103,14 @@ async def record_receipt(
     session.add(report)
     await session.flush()
     return await _apply(session, channel.id, [report], now)
+
+
+async def _serialise_receipts(session: AsyncSession, channel_id: str) -> None:
+    """Lock the channel's bind lease row until commit (no row, as for the sandbox, locks
+    nothing: nothing there races)."""
+    await session.execute(
+        select(SmppBind.channel_id).where(SmppBind.channel_id == channel_id).with_for_update()
+    )
 
 
 async def record_simulated_receipts(session: AsyncSession, channel: Channel, update: StatusUpdate) -> None:
