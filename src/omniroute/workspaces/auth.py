@@ -59,7 +59,7 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
             .where(ApiKey.key_hash == keys.hash_key(token))
         )
     ).first()
-    api_key, workspace = found._tuple() if found else (None, None)
+    api_key, workspace = found if found else (None, None)
     now = utcnow()  # real time: a key is a credential, not test-mode data
     if api_key is None or workspace is None or not api_key.usable_at(now):
         problem = "is not valid" if api_key is None else "was revoked or has expired"
