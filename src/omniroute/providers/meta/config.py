@@ -3,9 +3,9 @@ checked later (``POST /v1/channels/{id}/check`` or the first send)."""
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from omniroute.core.errors import InvalidRequestError
+from omniroute.providers.config import parse_config
 
 DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -39,18 +39,5 @@ def targets(config: dict[str, Any]) -> dict[str, str]:
 
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """The config as given, once its shape is right; a 422 naming the first bad key otherwise."""
-    try:
-        MetaConfig.model_validate(config)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        if first["type"] == "missing":
-            raise InvalidRequestError(
-                "parameter_missing",
-                f"'config.{field}' is required for a meta channel.",
-                param=f"config.{field}",
-            ) from exc
-        raise InvalidRequestError(
-            "parameter_invalid", f"config.{field}: {first['msg']}.", param=f"config.{field}"
-        ) from exc
+    parse_config(MetaConfig, config, "meta")
     return config

@@ -5,9 +5,9 @@ never echoed."""
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from omniroute.core.errors import InvalidRequestError
+from omniroute.providers.config import parse_config
 
 ALPHANUMERIC = re.compile(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 NUMERIC = re.compile(r"\+?[0-9]{1,20}")
@@ -59,21 +59,7 @@ class SmppConfig(BaseModel):
 
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """The config as given, once its shape is right; a 422 naming the first bad key otherwise."""
-    try:
-        SmppConfig.model_validate(config)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "source_addr"
-        if first["type"] == "missing":
-            raise InvalidRequestError(
-                "parameter_missing",
-                f"'config.{field}' is required for an smpp channel.",
-                param=f"config.{field}",
-            ) from exc
-        message = first["msg"].removeprefix("Value error, ")
-        raise InvalidRequestError(
-            "parameter_invalid", f"config.{field}: {message}.", param=f"config.{field}"
-        ) from exc
+    parse_config(SmppConfig, config, "smpp", whole="source_addr")
     return config
 
 

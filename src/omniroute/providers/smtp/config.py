@@ -3,10 +3,11 @@
 from typing import Any, Literal
 
 from email_validator import EmailNotValidError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omniroute.core import email_address
 from omniroute.core.errors import InvalidRequestError
+from omniroute.providers.config import parse_config
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
@@ -50,21 +51,7 @@ class SmtpConfig(BaseModel):
 
 def parse(config: dict[str, Any]) -> SmtpConfig:
     """The config as a model; a 422 naming the first bad key otherwise."""
-    try:
-        return SmtpConfig.model_validate(config)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        if first["type"] == "missing":
-            raise InvalidRequestError(
-                "parameter_missing",
-                f"'config.{field}' is required for an smtp channel.",
-                param=f"config.{field}",
-            ) from exc
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise InvalidRequestError(
-            "parameter_invalid", f"config.{field}: {message}.", param=f"config.{field}"
-        ) from exc
+    return parse_config(SmtpConfig, config, "smtp")
 
 
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:

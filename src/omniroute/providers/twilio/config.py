@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from omniroute.core.errors import InvalidRequestError
+from omniroute.providers.config import parse_config
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 
@@ -25,20 +25,7 @@ class TwilioConfig(BaseModel):
 
 def parse(config: dict[str, Any]) -> TwilioConfig:
     """The config as a model; a 422 naming the first bad key otherwise."""
-    try:
-        return TwilioConfig.model_validate(config)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        if first["type"] == "missing":
-            raise InvalidRequestError(
-                "parameter_missing",
-                f"'config.{field}' is required for a twilio channel.",
-                param=f"config.{field}",
-            ) from exc
-        raise InvalidRequestError(
-            "parameter_invalid", f"config.{field}: {first['msg']}.", param=f"config.{field}"
-        ) from exc
+    return parse_config(TwilioConfig, config, "twilio")
 
 
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
