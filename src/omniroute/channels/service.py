@@ -167,6 +167,8 @@ async def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegis
         channel.name = body.name
     if body.status is not None:
         channel.status = ChannelStatus(body.status)
+    if body.throughput_per_second is not None:
+        channel.throughput_per_second = body.throughput_per_second
     if body.config is not None:
         config = providers.validate_config(channel.provider, {**(channel.config or {}), **body.config})
         await providers.require_allowed_urls(channel.provider, body.config, Mode(channel.mode))

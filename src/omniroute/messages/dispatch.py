@@ -37,9 +37,11 @@ from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, RetryLater, task
 from omniroute.jobs.worker import backoff
-from omniroute.messages import service
+from omniroute.messages import pacing, service
 from omniroute.messages.facts import BatchFacts
 from omniroute.messages.models import Message, MessageKind, MessageStatus
+from omniroute.messages.pacing import Pacer
+from omniroute.policy import errors as meta_errors
 from omniroute.providers.base import OutboundMessage, Provider, SendReceipt, TemplateSend
 from omniroute.providers.errors import (
     ProviderAuthError,
@@ -61,6 +63,8 @@ class _Send:
     provider: Provider
     outbound: OutboundMessage
     attempts: int
+    at: float
+    """Its pacing slot (epoch seconds): the call waits for it."""
 
 
 class _Batch:
@@ -105,9 +109,9 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
     already handed over (or possibly so: then it is never sent again)."""
     settings = services.settings
     async with services.db.transaction() as session:
-        sends = await _prepare_batch(session, services, message_ids)
+        sends, paced = await _prepare_batch(session, services, message_ids)
     if not sends:
-        return {}
+        return paced
     results = await asyncio.gather(*(_send_within(send, settings.provider_timeout_seconds) for send in sends))
 
     async def record() -> dict[str, RetryLater]:
@@ -120,12 +124,19 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
     recorded: dict[str, RetryLater] = await when_available(
         record, give_up_after=settings.job_lease_seconds / 2
     )
-    return recorded
+    return {**paced, **recorded}
 
 
-async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequence[str]) -> list[_Send]:
+async def _prepare_batch(
+    session: AsyncSession, services: Any, message_ids: Sequence[str]
+) -> tuple[list[_Send], dict[str, RetryLater]]:
+    """The sends of the batch, each with its pacing slot, and the messages whose slot is
+    beyond the pacing horizon (to be tried again later; nothing about them changed)."""
     settings = services.settings
     batch = await _Batch.lock(session, message_ids)
+    pacer = Pacer(session)
+    await pacer.lock(batch.channels)
+    paced: dict[str, RetryLater] = {}
     contacts = {
         contact.id: contact
         for contact in await session.scalars(
@@ -149,6 +160,10 @@ async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequ
             )
             continue
         channel = batch.channels[message.channel_id]
+        slot = pacer.take(channel, message.priority)
+        if slot.at is None:
+            paced[message.id] = RetryLater(slot.retry_in, f"paced: channel {channel.id} is at its throughput")
+            continue
         outbound = await _prepare(session, facts, message, channel, contacts[message.contact_id], now)
         if outbound is None:
             continue
@@ -157,8 +172,8 @@ async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequ
         sending_channel = await session.get(Channel, message.channel_id)
         assert sending_channel is not None
         provider = services.providers.for_channel(sending_channel)
-        sends.append(_Send(message.id, sending_channel.id, provider, outbound, message.attempts))
-    return sends
+        sends.append(_Send(message.id, sending_channel.id, provider, outbound, message.attempts, slot.at))
+    return sends, paced
 
 
 async def _record_results(
@@ -183,6 +198,8 @@ async def _record_results(
         elif isinstance(result, ProviderOutcomeUnknown):
             _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, result.message)
         elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
+            if str(result.provider_code) == str(meta_errors.THROUGHPUT_LIMIT):
+                await pacing.slow_down(session, send.channel_id, result.retry_after)
             delay = max(result.retry_after or 0.0, backoff(send.attempts))
             message.next_attempt_at = now + timedelta(seconds=delay)
             retries[message.id] = RetryLater(delay, f"{result.code}: {result.message}")
@@ -217,6 +234,9 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def _send_within(send: _Send, seconds: float) -> SendReceipt | ProviderError:
     """The provider's answer, or the error saying why there is none, with its outcome and
     latency counted (``core/metrics.py``)."""
+    wait = send.at - time.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
     started = time.perf_counter()
     result = await _answer_within(send.provider, send.outbound, seconds)
     outcome = "sent" if isinstance(result, SendReceipt) else metrics.dispatch_outcome(result)

@@ -69,6 +69,7 @@ class ProviderRegistry:
                 type=ChannelType(channel.type),
                 address=channel.address,
                 config=dict(channel.config or {}),
+                throughput_per_second=channel.throughput_per_second,
             )
         )
 
