@@ -10,7 +10,9 @@ from tests.conftest import POSITIONAL_BODY, Tenant, assert_error, eventually, se
 
 
 async def events_of(tenant: Tenant, campaign_id: str) -> list[dict[str, Any]]:
-    response = await tenant.test.get("/v1/logs", params={"kind": "event", "campaign_id": campaign_id})
+    response = await tenant.test.get(
+        "/v1/logs", params={"kind": "event", "campaign_id": campaign_id, "limit": 200}
+    )
     return list(ok(response)["data"])
 
 

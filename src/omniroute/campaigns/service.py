@@ -2,6 +2,7 @@
 batches by the ``campaigns.run`` task, in the bulk lane), guard (pause on a quality drop,
 a paused template or a burst of quality failures), pause, resume, cancel, and counts."""
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -228,11 +229,10 @@ def _require(campaign: Campaign, allowed: tuple[CampaignStatus, ...], action: st
 
 async def pause(session: AsyncSession, campaign: Campaign, now: datetime, reason: str) -> None:
     """Stop making and sending the campaign's messages; its queued messages stay queued
-    (their dispatch jobs are taken back) until ``resume``."""
+    (dispatch puts them back while the campaign is paused) until ``resume``."""
     _require(campaign, (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED), "pause")
     campaign.status = CampaignStatus.PAUSED
     campaign.paused_reason = reason
-    await _take_back_dispatch(session, await queued_message_ids(session, campaign))
     _record(session, campaign, EventType.CAMPAIGN_PAUSED, now, reason=reason)
 
 
@@ -242,14 +242,18 @@ async def resume(session: AsyncSession, campaign: Campaign, now: datetime) -> No
     campaign.paused_reason = None
     campaign.resumed_at = now
     queued = await queued_message_ids(session, campaign)
-    held = (
-        set(await session.scalars(select(Job.id).where(Job.id.in_([dispatch_job_id(m) for m in queued]))))
-        if queued
-        else set()
-    )
-    for message_id in queued:
-        if dispatch_job_id(message_id) not in held:
-            _enqueue_dispatch(session, campaign, message_id)
+    for first in range(0, len(queued), 1000):
+        chunk = queued[first : first + 1000]
+        existing = set(
+            await session.scalars(select(Job.id).where(Job.id.in_([dispatch_job_id(m) for m in chunk])))
+        )
+        # Dispatch put them back while paused: bring them forward.
+        await session.execute(
+            update(Job).where(Job.id.in_(existing), Job.locked_by.is_(None)).values(run_at=time.time())
+        )
+        for message_id in chunk:
+            if dispatch_job_id(message_id) not in existing:
+                _enqueue_dispatch(session, campaign, message_id)
     if await session.get(Job, run_job_id(campaign.id)) is None:
         delay = (
             (campaign.schedule_at - now).total_seconds()

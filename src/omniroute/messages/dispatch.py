@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.campaigns.models import Campaign, CampaignStatus
 from omniroute.channels.models import Channel, ChannelStatus
 from omniroute.contacts.models import Contact
 from omniroute.core import metrics
@@ -54,6 +55,7 @@ from omniroute.workspaces.models import Workspace
 log = logging.getLogger(__name__)
 
 UNKNOWN_OUTCOME_CODE = "send_outcome_unknown"
+PAUSED_CAMPAIGN_RECHECK_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ async def _prepare_batch(
     beyond the pacing horizon (to be tried again later; nothing about them changed)."""
     settings = services.settings
     batch = await _Batch.lock(session, message_ids)
+    held = await _held_campaigns(session, {m.campaign_id for m in batch.messages if m.campaign_id})
     pacer = Pacer(session)
     await pacer.lock(batch.channels)
     paced: dict[str, RetryLater] = {}
@@ -154,6 +157,10 @@ async def _prepare_batch(
             or message.outcome_unknown_since
         ):
             continue  # already handed over, or possibly handed over: never send it again
+        if message.campaign_id in held:
+            # Its campaign is paused: look again later (resuming brings the job forward).
+            paced[message.id] = RetryLater(PAUSED_CAMPAIGN_RECHECK_SECONDS, "campaign paused")
+            continue
         if message.provider_call_started_at is not None:
             _outcome_unknown(
                 session, message, now, settings.unknown_outcome_grace_seconds, "worker stopped mid-send"
@@ -174,6 +181,16 @@ async def _prepare_batch(
         provider = services.providers.for_channel(sending_channel)
         sends.append(_Send(message.id, sending_channel.id, provider, outbound, message.attempts, slot.at))
     return sends, paced
+
+
+async def _held_campaigns(session: AsyncSession, campaign_ids: set[str]) -> set[str]:
+    """Of these campaigns, the paused ones (a cancelled campaign's queued messages failed)."""
+    if not campaign_ids:
+        return set()
+    held = await session.scalars(
+        select(Campaign.id).where(Campaign.id.in_(campaign_ids), Campaign.status == CampaignStatus.PAUSED)
+    )
+    return set(held)
 
 
 async def _record_results(
