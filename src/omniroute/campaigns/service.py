@@ -167,7 +167,9 @@ def _enqueue_run(session: AsyncSession, campaign: Campaign, delay: float) -> Non
         RUN_JOB,
         {"campaign_id": campaign.id},
         delay=delay,
-        priority=queue.PRIORITY_BULK,
+        # The normal lane: the run only makes (bulk-lane) messages, and must not starve
+        # behind the other work of a busy worker.
+        priority=queue.PRIORITY_NORMAL,
         workspace_id=campaign.workspace_id,
         mode=Mode(campaign.mode),
         max_attempts=1_000_000,
@@ -458,8 +460,9 @@ def tenant_of(campaign: Campaign) -> TenantRef:
 
 # -- running ------------------------------------------------------------------------------
 
-MAKE_CHUNK = 500
-"""Messages made per run of the campaign task (one transaction)."""
+MAKE_CHUNK = 250
+"""Messages made per run of the campaign task (one short transaction: dispatch and
+urgent sends take turns with it on SQLite)."""
 AHEAD_SECONDS = 5.0
 """Messages are made this many seconds of throughput ahead of dispatch, no more: a pause
 or a cancel then has little to take back, and a 100,000-recipient list is not 100,000
@@ -487,11 +490,14 @@ async def step(session: AsyncSession, campaign: Campaign, channel: Channel, now:
     in_flight = await _in_flight(session, campaign)
     ahead = max(MIN_AHEAD, int(channel.throughput_per_second * AHEAD_SECONDS))
     wait: float | None = None
+    made = 0
     if in_flight < ahead:
         made, wait = await make_messages(session, campaign, channel, now, min(MAKE_CHUNK, ahead - in_flight))
         in_flight += made
     if wait is not None:
         return max(wait, RUN_INTERVAL)
+    if made == MAKE_CHUNK:
+        return 0.0  # a full chunk: more are wanted at once
     pending = await session.scalar(
         select(func.count()).where(
             CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == RecipientStatus.PENDING

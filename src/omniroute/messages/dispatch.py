@@ -48,6 +48,7 @@ from omniroute.providers.errors import (
     ProviderAuthError,
     ProviderError,
     ProviderOutcomeUnknown,
+    ProviderRateLimited,
     ProviderTransientError,
 )
 from omniroute.workspaces.models import Workspace
@@ -67,6 +68,7 @@ class _Send:
     attempts: int
     at: float
     """Its pacing slot (epoch seconds): the call waits for it."""
+    per_second: int
 
 
 class _Batch:
@@ -179,7 +181,17 @@ async def _prepare_batch(
         sending_channel = await session.get(Channel, message.channel_id)
         assert sending_channel is not None
         provider = services.providers.for_channel(sending_channel)
-        sends.append(_Send(message.id, sending_channel.id, provider, outbound, message.attempts, slot.at))
+        sends.append(
+            _Send(
+                message.id,
+                sending_channel.id,
+                provider,
+                outbound,
+                message.attempts,
+                slot.at,
+                sending_channel.throughput_per_second,
+            )
+        )
     return sends, paced
 
 
@@ -214,9 +226,15 @@ async def _record_results(
             service.transition(session, message, MessageStatus.SENT, now)
         elif isinstance(result, ProviderOutcomeUnknown):
             _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, result.message)
-        elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
+        elif isinstance(result, ProviderRateLimited) and result.retry_after is not None:
+            # Over the provider's rate (throughput or pair rate): not the message's fault.
+            # Not an attempt; sent again once the provider allows it, never failed for it.
             if str(result.provider_code) == str(meta_errors.THROUGHPUT_LIMIT):
                 await pacing.slow_down(session, send.channel_id, result.retry_after)
+            message.attempts -= 1
+            message.next_attempt_at = now + timedelta(seconds=result.retry_after)
+            retries[message.id] = RetryLater(result.retry_after, f"{result.code}: {result.message}")
+        elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
             delay = max(result.retry_after or 0.0, backoff(send.attempts))
             message.next_attempt_at = now + timedelta(seconds=delay)
             retries[message.id] = RetryLater(delay, f"{result.code}: {result.message}")
@@ -254,6 +272,7 @@ async def _send_within(send: _Send, seconds: float) -> SendReceipt | ProviderErr
     wait = send.at - time.time()
     if wait > 0:
         await asyncio.sleep(wait)
+    await pacing.send_window.admit(send.channel_id, send.per_second)
     started = time.perf_counter()
     result = await _answer_within(send.provider, send.outbound, seconds)
     outcome = "sent" if isinstance(result, SendReceipt) else metrics.dispatch_outcome(result)

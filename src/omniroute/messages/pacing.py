@@ -15,7 +15,9 @@ A provider's throughput refusal (130429) multiplies the pace by ``THROTTLED_SLOW
 it recovers by ``SLOWDOWN_RECOVERY_PER_SECOND`` of the full throughput each second.
 """
 
+import asyncio
 import time
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ from omniroute.core.upsert import insert_all_absent
 from omniroute.messages.models import ChannelPace, Priority
 from omniroute.policy.limits import (
     MIN_SLOWDOWN,
+    PACING_HEADROOM,
     PACING_HORIZON_SECONDS,
     PRIORITY_LANE_SHARE,
     SLOWDOWN_RECOVERY_PER_SECOND,
@@ -44,7 +47,7 @@ def slowdown_at(pace: ChannelPace | None, now: float) -> float:
 async def effective_throughput(session: AsyncSession, channel: Channel) -> float:
     """Messages per second the channel is sent at now."""
     pace = await session.get(ChannelPace, channel.id)
-    return channel.throughput_per_second * slowdown_at(pace, time.time())
+    return channel.throughput_per_second * PACING_HEADROOM * slowdown_at(pace, time.time())
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Pacer:
     def take(self, channel: Channel, priority: str, now: float | None = None) -> Slot:
         now = time.time() if now is None else now
         pace = self.paces[channel.id]
-        rate = max(channel.throughput_per_second * slowdown_at(pace, now), 1e-3)
+        rate = max(channel.throughput_per_second * PACING_HEADROOM * slowdown_at(pace, now), 1e-3)
         shared_rate, priority_rate = rate * (1 - PRIORITY_LANE_SHARE), rate * PRIORITY_LANE_SHARE
         shared = max(now, pace.next_slot_at)
         if priority != Priority.BULK:
@@ -129,3 +132,30 @@ async def slow_down(session: AsyncSession, channel_id: str, retry_after: float |
     pace.slowed_at = now
     held_until = now + (retry_after or 0.0)
     pace.next_slot_at = max(pace.next_slot_at, held_until)
+
+
+SEND_WINDOW_SECONDS = 1.1
+"""A little over a second: a send admitted here reaches the provider a moment later."""
+
+
+class SendWindow:
+    """This process's sends per channel in the last second: a send woken late (a busy
+    event loop) must not bunch with the ones after it past the limit, so it waits here
+    until the rolling second has room. The shared slots keep the processes' sum."""
+
+    def __init__(self) -> None:
+        self._sent: dict[str, deque[float]] = defaultdict(deque)
+
+    async def admit(self, channel_id: str, per_second: int) -> None:
+        sent = self._sent[channel_id]
+        while True:
+            now = time.monotonic()
+            while sent and now - sent[0] >= SEND_WINDOW_SECONDS:
+                sent.popleft()
+            if len(sent) < per_second:
+                sent.append(now)
+                return
+            await asyncio.sleep(sent[0] + SEND_WINDOW_SECONDS - now)
+
+
+send_window = SendWindow()
