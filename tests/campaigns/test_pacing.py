@@ -11,7 +11,7 @@ from omniroute.core.db import Database
 from omniroute.providers.base import OutboundMessage
 from omniroute.providers.sandbox.provider import SandboxWhatsApp
 from tests.campaigns.support import create, recipients, set_throughput, until
-from tests.conftest import CUSTOMER, Tenant, eventually
+from tests.conftest import CUSTOMER, Tenant, eventually, settled
 
 THROUGHPUT = 100
 RECIPIENTS = 600
@@ -87,3 +87,4 @@ async def test_a_campaign_never_exceeds_the_channel_throughput_and_lets_urgent_s
     sends = list(network_log[tenant.whatsapp].values())
     assert len(sends) == RECIPIENTS + 2
     assert busiest_second(sends) <= THROUGHPUT
+    await settled(db, tenant.workspace_id, within=30)  # the network's statuses, before the next test

@@ -56,7 +56,7 @@ from omniroute.workspaces.models import Workspace
 log = logging.getLogger(__name__)
 
 UNKNOWN_OUTCOME_CODE = "send_outcome_unknown"
-PAUSED_CAMPAIGN_RECHECK_SECONDS = 30.0
+PAUSED_CAMPAIGN_RECHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
