@@ -180,3 +180,25 @@ async def test_campaigns_are_listed_newest_first_and_scoped_to_the_mode(tenant: 
     assert ok(await tenant.live.get("/v1/campaigns"))["data"] == []
     assert_error(await tenant.live.get(f"/v1/campaigns/{first['id']}"), 404, "resource_not_found")
     await eventually(lambda: fetch(tenant, second["id"]), lambda c: c["status"] == "completed")
+
+
+async def test_an_unreadable_upload_is_a_422_naming_the_field(tenant: Tenant) -> None:
+    await tenant.approved_template()
+    form = {
+        "channel_id": tenant.whatsapp,
+        "name": "x",
+        "template_name": "order_update",
+        "template_language": "en",
+    }
+    not_utf8 = await tenant.test.post(
+        "/v1/campaigns", data=form, files={"file": ("list.csv", b"to,1,2\n\xff\xfe,\x00,\n", "text/csv")}
+    )
+    assert_error(not_utf8, 422, "csv_invalid", param="file")
+    with_nul = await tenant.test.post(
+        "/v1/campaigns",
+        data={**form, "name": "a\x00b"},
+        files={"file": ("list.csv", b"to,1,2\n", "text/csv")},
+    )
+    assert_error(with_nul, 422, "parameter_invalid", param="name")
+    no_file = await tenant.test.post("/v1/campaigns", data=form, files={"other": ("x.csv", b"", "text/csv")})
+    assert_error(no_file, 422, "parameter_missing", param="file")

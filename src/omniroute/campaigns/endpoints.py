@@ -28,7 +28,7 @@ from omniroute.core.deps import SessionDep
 from omniroute.core.errors import InvalidRequestError, not_found
 from omniroute.core.http import api_router
 from omniroute.core.pagination import Page, PageParams, page_params, paginate, unknown_cursor
-from omniroute.core.text import refuse_unstorable_input
+from omniroute.core.text import problem_with, refuse_unstorable_input
 from omniroute.services import wake_workers_after_commit
 from omniroute.workspaces.auth import Auth
 
@@ -82,6 +82,10 @@ async def _read_body(request: Request, stack: AsyncExitStack) -> tuple[CampaignS
         form = await request.form(max_files=1, max_fields=len(CSV_FORM_FIELDS), max_part_size=MAX_CSV_BYTES)
         stack.push_async_callback(form.close)
         fields = {k: v for k, v in form.items() if isinstance(v, str) and k in CSV_FORM_FIELDS}
+        for name, value in fields.items():
+            problem = problem_with(value)
+            if problem:
+                raise InvalidRequestError("parameter_invalid", f"{name} {problem}.", param=name)
         raw: dict[str, Any] = {
             k: v for k, v in fields.items() if k in ("channel_id", "name", "schedule_at", "on_limit")
         }

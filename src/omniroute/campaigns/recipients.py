@@ -79,7 +79,8 @@ def from_csv(file: IO[bytes], variables: dict[str, Any]) -> Iterator[Row]:
     index = {column: position for position, column in enumerate(header)}
     named = variables["format"] == "named"
     try:
-        for number, values in enumerate(reader, start=1):
+        for number, cells in enumerate(reader, start=1):
+            values = [cell.replace("\x00", "") for cell in cells]  # NUL cannot be stored
             if not any(v.strip() for v in values):
                 continue
 
