@@ -228,10 +228,10 @@ async def _record_results(
             _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, result.message)
         elif isinstance(result, ProviderRateLimited) and result.retry_after is not None:
             # Over the provider's rate (throughput or pair rate): not the message's fault.
-            # Not an attempt; sent again once the provider allows it, never failed for it.
+            # Sent again once the provider allows it (no back-off growth), never failed for
+            # it however often it happens (``attempts`` still counts the calls).
             if str(result.provider_code) == str(meta_errors.THROUGHPUT_LIMIT):
                 await pacing.slow_down(session, send.channel_id, result.retry_after)
-            message.attempts -= 1
             message.next_attempt_at = now + timedelta(seconds=result.retry_after)
             retries[message.id] = RetryLater(result.retry_after, f"{result.code}: {result.message}")
         elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
