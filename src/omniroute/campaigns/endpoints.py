@@ -17,6 +17,7 @@ from omniroute.campaigns import service, usage
 from omniroute.campaigns.models import Campaign, CampaignRecipient
 from omniroute.campaigns.recipients import Row, from_csv, from_json
 from omniroute.campaigns.schemas import (
+    MAX_JSON_RECIPIENTS,
     CampaignCreate,
     CampaignEstimate,
     CampaignOut,
@@ -27,6 +28,7 @@ from omniroute.campaigns.schemas import (
 from omniroute.core.deps import SessionDep
 from omniroute.core.errors import InvalidRequestError, not_found
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate, unknown_cursor
 from omniroute.core.text import problem_with, refuse_unstorable_input
 from omniroute.services import wake_workers_after_commit
@@ -42,7 +44,38 @@ _BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/CampaignCreate"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["channel_id", "name", "template", "recipients"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "channel_id": {"type": "string", "maxLength": 40},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "template": {
+                            "type": "object",
+                            "required": ["name", "language"],
+                            "properties": {"name": {"type": "string"}, "language": {"type": "string"}},
+                        },
+                        "recipients": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_JSON_RECIPIENTS,
+                            "items": {
+                                "type": "object",
+                                "required": ["to"],
+                                "properties": {
+                                    "to": {"type": "string"},
+                                    "parameters": {"type": "object"},
+                                    "reference": {"type": ["string", "null"], "maxLength": 200},
+                                },
+                            },
+                        },
+                        "schedule_at": {"type": ["string", "null"], "format": "date-time"},
+                        "on_limit": {"type": "string", "enum": ["wait", "fail"]},
+                    },
+                }
+            },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -117,6 +150,7 @@ async def _read_body(request: Request, stack: AsyncExitStack) -> tuple[CampaignS
     "with their reason under /recipients?status=skipped. Messages are made in batches while it runs, in "
     "the bulk lane, paced by the channel's limits.",
     openapi_extra=_BODY_DOC,
+    responses=error_responses(404),
 )
 async def create_campaign(request: Request, auth: Auth, session: SessionDep) -> CampaignOut:
     async with AsyncExitStack() as stack:
@@ -132,6 +166,7 @@ async def create_campaign(request: Request, auth: Auth, session: SessionDep) -> 
     description="The same body as creating one: who can be reached, who is skipped and why, how many "
     "are beyond the messaging tier, the cost by country from the rate card, and the time to send.",
     openapi_extra=_BODY_DOC,
+    responses=error_responses(404),
 )
 async def estimate_campaign(request: Request, auth: Auth, session: SessionDep) -> CampaignEstimate:
     async with AsyncExitStack() as stack:
