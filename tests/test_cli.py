@@ -105,3 +105,11 @@ def test_workspaces_are_created_listed_and_given_keys() -> None:
     assert prefix(raw) not in listed_keys()
     unknown = runner.invoke(app, ["keys", "list", "--workspace", "ws_nope"])
     assert unknown.exit_code == 2 and "ws_nope" in unknown.output
+
+
+def test_usage_prints_what_the_api_shows(own_database: None) -> None:
+    window = ("--from", "2026-01-01", "--to", "2027-01-01")
+    assert json.loads(run("usage", *window, "--group-by", "campaign", "--json")) == []
+    assert "messages" in run("usage", *window)
+    refused = runner.invoke(app, ["usage", *window, "--group-by", "week"])
+    assert refused.exit_code != 0

@@ -14,6 +14,8 @@ from sqlalchemy import text
 
 import omniroute.tasks  # noqa: F401  (registers job handlers)
 from omniroute import __version__
+from omniroute.campaigns.endpoints import router as campaigns_router
+from omniroute.campaigns.endpoints import usage_router
 from omniroute.channels.endpoints import router as channels_router
 from omniroute.config import Settings, get_settings
 from omniroute.contacts.endpoints import router as contacts_router
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         conversations_router,
         templates_router,
         messages_router,
+        campaigns_router,
+        usage_router,
         contacts_router,
         sandbox_router,
         webhooks_router,

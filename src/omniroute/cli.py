@@ -10,7 +10,7 @@ import signal
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -22,11 +22,12 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.campaigns.usage import usage as read_usage
 from omniroute.config import Settings, get_settings
 from omniroute.core import secrets
 from omniroute.core.db import Database
 from omniroute.core.errors import APIError
-from omniroute.core.tenancy import Mode
+from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.core.time import utcnow
 from omniroute.migrations.runner import upgrade
 from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
@@ -627,3 +628,43 @@ def smsc(
 
     with suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class GroupBy(StrEnum):
+    DAY = "day"
+    CHANNEL = "channel"
+    CATEGORY = "category"
+    COUNTRY = "country"
+    CAMPAIGN = "campaign"
+
+
+@app.command()
+def usage(
+    since: Annotated[datetime, typer.Option("--from", help="Start (inclusive), e.g. 2026-12-01.")],
+    until: Annotated[datetime, typer.Option("--to", help="End (exclusive).")],
+    group_by: Annotated[GroupBy, typer.Option(help="How to group the messages.")] = GroupBy.DAY,
+    mode: Annotated[ModeOption, typer.Option(help="Live or test data.")] = ModeOption.live,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Outbound messages, the billable ones and their cost, as GET /v1/usage shows them."""
+
+    async def read(session: AsyncSession) -> Any:
+        target = await _workspace_or_default(session, workspace)
+        tenant = TenantRef(target.id, Mode(mode.value))
+        return await read_usage(session, tenant, _utc(since), _utc(until), group_by.value)
+
+    result = _in_transaction(read)
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(mode="json")["data"], indent=2))
+        return
+    table = Table(group_by.value, "messages", "billable", "cost", box=None)
+    for row in result.data:
+        table.add_row(
+            escape(row.key), str(row.messages), str(row.billable), f"{row.cost.amount} {row.cost.currency}"
+        )
+    Console(soft_wrap=True).print(table)  # the report itself: on stdout

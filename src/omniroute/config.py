@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="Most connections one process keeps open to a provider's API (all its channels together).",
     )
     send_max_attempts: int = Field(default=8, ge=1, description="Provider attempts per message.")
+    campaign_failure_threshold: int = Field(
+        default=50,
+        ge=1,
+        description="Campaign messages failed with 131048/131049/131050 (since start or resume) that pause it.",
+    )
     unknown_outcome_grace_seconds: float = Field(
         default=900.0,
         ge=0,

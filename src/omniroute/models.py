@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and for relationship resolution."""
 
+from omniroute.campaigns.models import Campaign, CampaignRecipient
 from omniroute.channels.models import Channel
 from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.conversations.models import Conversation
@@ -8,7 +9,7 @@ from omniroute.events.models import Event
 from omniroute.hooks.models import ProviderWebhook
 from omniroute.idempotency.models import IdempotencyRecord
 from omniroute.jobs.models import Job
-from omniroute.messages.models import Message, MessageStatusChange
+from omniroute.messages.models import ChannelPace, Message, MessageStatusChange
 from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.sms.models import DeliveryReport, SmppBind, SmsPart
@@ -20,7 +21,10 @@ from omniroute.workspaces.models import ApiKey, Workspace
 __all__ = [
     "ApiKey",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
     "Channel",
+    "ChannelPace",
     "Contact",
     "ContactOptOut",
     "Conversation",

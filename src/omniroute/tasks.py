@@ -1,5 +1,6 @@
 """Imports every module that registers job handlers, so a worker knows them all."""
 
+from omniroute.campaigns import tasks as campaign_tasks
 from omniroute.conversations import tasks as window_tasks
 from omniroute.hooks import tasks as hook_tasks
 from omniroute.idempotency import tasks as idempotency_tasks
@@ -11,6 +12,7 @@ from omniroute.templates import tasks as template_tasks
 from omniroute.webhooks import tasks as webhook_tasks
 
 REGISTERED_MODULES = (
+    campaign_tasks,
     dispatch,
     hook_tasks,
     idempotency_tasks,

@@ -127,17 +127,24 @@ async def test_number_ending_0003_replies_stop_and_is_then_opted_out(tenant: Ten
     assert [(o["channel_id"], o["source"]) for o in contact["opt_outs"]] == [(tenant.whatsapp, "keyword")]
 
 
-async def test_opted_out_by_stop_refuses_templates_too(tenant: Tenant, db: Database) -> None:
+async def test_opted_out_by_stop_refuses_marketing_templates_but_not_utility(
+    tenant: Tenant, db: Database
+) -> None:
     await tenant.approved_template("order_update")
+    await tenant.approved_template("big_sale", category="MARKETING")
     await tenant.inbound(REPLIES_STOP)
     message = (await tenant.send(REPLIES_STOP)).json()
     await tenant.wait_for(message["id"], "delivered")
     await settled(db, tenant.workspace_id)
+    parameters = {"body": ["Ada", "#1"]}
     response = await tenant.send(
-        REPLIES_STOP,
-        template={"name": "order_update", "language": "en", "parameters": {"body": ["Ada", "#1"]}},
+        REPLIES_STOP, template={"name": "big_sale", "language": "en", "parameters": parameters}
     )
     assert_error(response, 409, "recipient_opted_out")
+    utility = await tenant.send(
+        REPLIES_STOP, template={"name": "order_update", "language": "en", "parameters": parameters}
+    )
+    assert utility.status_code == 202, utility.text
 
 
 async def test_customer_writing_start_opts_back_in(tenant: Tenant, db: Database) -> None:

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omniroute.channels.models import Channel, ChannelStatus, ChannelType
 from omniroute.core.secrets import SECRET_KEYS
+from omniroute.policy.limits import MAX_THROUGHPUT_PER_SECOND
 from omniroute.providers.widget.config import VAPID_PUBLIC_KEY, public_key_of
 
 MASK = "****"
@@ -52,6 +53,12 @@ class ChannelUpdate(BaseModel):
     status: Literal["active", "disabled"] | None = None
     config: dict[str, Any] | None = Field(
         default=None, description="Keys to change; secrets left out keep their stored value."
+    )
+    throughput_per_second: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_THROUGHPUT_PER_SECOND,
+        description="Messages per second every send on this channel is paced to (Meta's limit for the number).",
     )
 
 

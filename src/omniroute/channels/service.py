@@ -185,6 +185,8 @@ async def update(channel: Channel, body: ChannelUpdate, providers: ProviderRegis
         channel.name = body.name
     if body.status is not None:
         channel.status = ChannelStatus(body.status)
+    if body.throughput_per_second is not None:
+        channel.throughput_per_second = body.throughput_per_second
     if body.config is not None:
         refuse_generated_keys(body.config)
         config = providers.validate_config(

@@ -39,3 +39,13 @@ async def get_or_insert(
     if row is None:
         raise LookupError(f"{model.__tablename__}: the inserted row does not match its lookup")
     return row
+
+
+async def insert_all_absent(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one statement, skipping those that would break a unique
+    constraint (``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING``). The caller stamps
+    ``created_at`` itself: rows inserted this way skip the ORM's flush hooks."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(model).values(rows).on_conflict_do_nothing())

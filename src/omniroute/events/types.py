@@ -22,6 +22,9 @@ class EventType(StrEnum):
     TEMPLATE_STATUS_UPDATED = "template.status_updated"
     TEMPLATE_CATEGORY_UPDATED = "template.category_updated"
     CHANNEL_QUALITY_UPDATED = "channel.quality_updated"
+    CAMPAIGN_STARTED = "campaign.started"
+    CAMPAIGN_PAUSED = "campaign.paused"
+    CAMPAIGN_COMPLETED = "campaign.completed"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
 
 

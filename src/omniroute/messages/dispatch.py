@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.campaigns.models import Campaign, CampaignStatus
 from omniroute.channels.models import Channel, ChannelStatus
 from omniroute.contacts.models import Contact
 from omniroute.core import metrics
@@ -37,15 +38,18 @@ from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, RetryLater, task
 from omniroute.jobs.worker import backoff
-from omniroute.messages import service
+from omniroute.messages import pacing, service
 from omniroute.messages.facts import BatchFacts
 from omniroute.messages.models import Message, MessageKind, MessageStatus
+from omniroute.messages.pacing import Pacer
+from omniroute.policy import errors as meta_errors
 from omniroute.providers.base import OutboundMessage, Provider, SendReceipt, TemplateSend
 from omniroute.providers.errors import (
     ProviderAuthError,
     ProviderElsewhere,
     ProviderError,
     ProviderOutcomeUnknown,
+    ProviderRateLimited,
     ProviderTransientError,
 )
 from omniroute.sms import service as sms
@@ -54,6 +58,7 @@ from omniroute.workspaces.models import Workspace
 log = logging.getLogger(__name__)
 
 UNKNOWN_OUTCOME_CODE = "send_outcome_unknown"
+PAUSED_CAMPAIGN_RECHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ class _Send:
     provider: Provider
     outbound: OutboundMessage
     attempts: int
+    at: float
+    """Its pacing slot (epoch seconds): the call waits for it."""
+    per_second: int
 
 
 class _Batch:
@@ -107,9 +115,9 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
     already handed over (or possibly so: then it is never sent again)."""
     settings = services.settings
     async with services.db.transaction() as session:
-        sends = await _prepare_batch(session, services, message_ids)
+        sends, paced = await _prepare_batch(session, services, message_ids)
     if not sends:
-        return {}
+        return paced
     results = await asyncio.gather(*(_send_within(send, settings.provider_timeout_seconds) for send in sends))
 
     async def record() -> dict[str, RetryLater]:
@@ -122,12 +130,20 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
     recorded: dict[str, RetryLater] = await when_available(
         record, give_up_after=settings.job_lease_seconds / 2
     )
-    return recorded
+    return {**paced, **recorded}
 
 
-async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequence[str]) -> list[_Send]:
+async def _prepare_batch(
+    session: AsyncSession, services: Any, message_ids: Sequence[str]
+) -> tuple[list[_Send], dict[str, RetryLater]]:
+    """The sends of the batch, each with its pacing slot, and the messages whose slot is
+    beyond the pacing horizon (to be tried again later; nothing about them changed)."""
     settings = services.settings
     batch = await _Batch.lock(session, message_ids)
+    held = await _held_campaigns(session, {m.campaign_id for m in batch.messages if m.campaign_id})
+    pacer = Pacer(session)
+    await pacer.lock(batch.channels)
+    paced: dict[str, RetryLater] = {}
     contacts = {
         contact.id: contact
         for contact in await session.scalars(
@@ -145,12 +161,20 @@ async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequ
             or message.outcome_unknown_since
         ):
             continue  # already handed over, or possibly handed over: never send it again
+        if message.campaign_id in held:
+            # Its campaign is paused: look again later (resuming brings the job forward).
+            paced[message.id] = RetryLater(PAUSED_CAMPAIGN_RECHECK_SECONDS, "campaign paused")
+            continue
         if message.provider_call_started_at is not None:
             _outcome_unknown(
                 session, message, now, settings.unknown_outcome_grace_seconds, "worker stopped mid-send"
             )
             continue
         channel = batch.channels[message.channel_id]
+        slot = pacer.take(channel, message.priority)
+        if slot.at is None:
+            paced[message.id] = RetryLater(slot.retry_in, f"paced: channel {channel.id} is at its throughput")
+            continue
         outbound = await _prepare(session, facts, message, channel, contacts[message.contact_id], now)
         if outbound is None:
             continue
@@ -159,8 +183,28 @@ async def _prepare_batch(session: AsyncSession, services: Any, message_ids: Sequ
         sending_channel = await session.get(Channel, message.channel_id)
         assert sending_channel is not None
         provider = services.providers.for_channel(sending_channel)
-        sends.append(_Send(message.id, sending_channel.id, provider, outbound, message.attempts))
-    return sends
+        sends.append(
+            _Send(
+                message.id,
+                sending_channel.id,
+                provider,
+                outbound,
+                message.attempts,
+                slot.at,
+                sending_channel.throughput_per_second,
+            )
+        )
+    return sends, paced
+
+
+async def _held_campaigns(session: AsyncSession, campaign_ids: set[str]) -> set[str]:
+    """Of these campaigns, the paused ones (a cancelled campaign's queued messages failed)."""
+    if not campaign_ids:
+        return set()
+    held = await session.scalars(
+        select(Campaign.id).where(Campaign.id.in_(campaign_ids), Campaign.status == CampaignStatus.PAUSED)
+    )
+    return set(held)
 
 
 async def _record_results(
@@ -186,6 +230,14 @@ async def _record_results(
                 await sms.record_parts(session, message, result.parts, now)
         elif isinstance(result, ProviderOutcomeUnknown):
             _outcome_unknown(session, message, now, settings.unknown_outcome_grace_seconds, result.message)
+        elif isinstance(result, ProviderRateLimited) and result.retry_after is not None:
+            # Over the provider's rate (throughput or pair rate): not the message's fault.
+            # Sent again once the provider allows it (no back-off growth), never failed for
+            # it however often it happens (``attempts`` still counts the calls).
+            if str(result.provider_code) == str(meta_errors.THROUGHPUT_LIMIT):
+                await pacing.slow_down(session, send.channel_id, result.retry_after)
+            message.next_attempt_at = now + timedelta(seconds=result.retry_after)
+            retries[message.id] = RetryLater(result.retry_after, f"{result.code}: {result.message}")
         elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
             if isinstance(result, ProviderElsewhere):
                 message.attempts -= 1  # not tried here: another process holds the channel
@@ -223,6 +275,10 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def _send_within(send: _Send, seconds: float) -> SendReceipt | ProviderError:
     """The provider's answer, or the error saying why there is none, with its outcome and
     latency counted (``core/metrics.py``)."""
+    wait = send.at - time.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    await pacing.send_window.admit(send.channel_id, send.per_second)
     started = time.perf_counter()
     result = await _answer_within(send.provider, send.outbound, seconds)
     outcome = "sent" if isinstance(result, SendReceipt) else metrics.dispatch_outcome(result)

@@ -47,7 +47,7 @@ class Facts:
     async def others_started(self, tenant: Tenant, contact_id: str, now: datetime) -> int:
         """How many other customers the business started a conversation with in the rolling
         24 h of the messaging tier, on any of the workspace's WhatsApp numbers."""
-        started = _business_initiated(tenant, now)
+        started = business_initiated(tenant, now)
         count = await self.session.scalar(
             select(func.count(distinct(started.c.contact_id))).where(started.c.contact_id != contact_id)
         )
@@ -103,7 +103,7 @@ class BatchFacts(Facts):
     async def others_started(self, tenant: Tenant, contact_id: str, now: datetime) -> int:
         key = (tenant.workspace_id, str(tenant.mode))
         if key not in self._started:
-            started = _business_initiated(tenant, now)
+            started = business_initiated(tenant, now)
             total = await self.session.scalar(select(func.count(distinct(started.c.contact_id))))
             batch_contacts = {contact for contact, _ in self._pairs}
             among_batch = await self.session.scalars(
@@ -114,11 +114,11 @@ class BatchFacts(Facts):
         return total - (contact_id in counted)
 
 
-def _business_initiated(tenant: Tenant, now: datetime) -> Subquery:
-    """The customers of the messages that started a conversation within the messaging
-    tier's period (failed sends do not count)."""
+def business_initiated(tenant: Tenant, now: datetime) -> Subquery:
+    """The customers (and times) of the messages that started a conversation within the
+    messaging tier's period (failed sends do not count)."""
     return (
-        select(Message.contact_id)
+        select(Message.contact_id, Message.created_at)
         .join(Channel, Channel.id == Message.channel_id)
         .where(
             Message.workspace_id == tenant.workspace_id,

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omniroute.core.db import Base, JSONType
@@ -105,3 +105,22 @@ class MessageStatusChange(Base):
     status: Mapped[MessageStatus] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ChannelPace(Base):
+    """The shared rate state of one channel (``messages/pacing.py``): the next free send
+    slot of each lane's share of the throughput, in epoch seconds, and how far a provider's
+    throughput refusal slowed the channel. Updated under a row lock in dispatch's prepare
+    transaction, so any number of workers together stay within the limit."""
+
+    __tablename__ = "channel_paces"
+
+    channel_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_slot_at: Mapped[float] = mapped_column(Float, default=0.0)
+    next_priority_slot_at: Mapped[float] = mapped_column(Float, default=0.0)
+    slowdown: Mapped[float] = mapped_column(Float, default=1.0)
+    """The fraction of ``throughput_per_second`` in use: below 1 after a 130429, back to 1
+    gradually."""
+    slowed_at: Mapped[float] = mapped_column(Float, default=0.0)

@@ -37,7 +37,7 @@ from omniroute.messages.schemas import WEB_ONLY_KINDS, MessageOut, SendMessage, 
 from omniroute.messages.status import should_apply
 from omniroute.policy.limits import tier_limit
 from omniroute.policy.pricing import price_sms
-from omniroute.policy.templates import HYDRATED_BODY_MAX_LENGTH
+from omniroute.policy.templates import HYDRATED_BODY_MAX_LENGTH, TemplateCategory
 from omniroute.sms.encoding import shape
 from omniroute.templates import service as templates
 from omniroute.templates.variables import build_send_components, hydrate
@@ -240,10 +240,12 @@ async def decide(
     draft: Draft,
     now: datetime,
 ) -> Decision:
-    """What to send for this draft now, or the contract's error saying why nothing may be."""
-    await _refuse_if_opted_out(facts, contact, channel)
+    """What to send for this draft now, or the contract's error saying why nothing may be.
+    An opted-out contact gets no free-form or marketing message; utility and
+    authentication templates still go (the opt-out is from marketing)."""
     if draft.template is not None:
         return await _template_decision(facts, tenant, channel, contact, draft.template, now, "template")
+    await _refuse_if_opted_out(facts, contact, channel)
     session_decision = Decision(
         channel, MessageKind.SESSION, draft.content_type, draft.content, None, None, None, False
     )
@@ -350,6 +352,8 @@ async def _template_decision(
     template = templates.require_sendable(
         await facts.template(channel.id, name, language), channel, name, language, f"{param}.name"
     )
+    if template.category == TemplateCategory.MARKETING:
+        await _refuse_if_opted_out(facts, contact, channel)
     try:
         components, body_values = build_send_components(template.variables, reference.get("parameters") or {})
     except InvalidRequestError as error:
@@ -403,13 +407,17 @@ async def _refuse_beyond_messaging_limit(
         return
     started = await facts.others_started(tenant, contact.id, now)
     if started >= limit:
-        raise PolicyError(
-            "messaging_limit_reached",
-            f"Your messaging tier ({channel.messaging_tier}) allows starting conversations with {limit} "
-            "customers in 24 hours and that many were started. Wait, or reply only to customers who wrote.",
-            param="to",
-            details={"tier": channel.messaging_tier, "limit": limit, "started": started},
-        )
+        raise limit_reached(channel, limit, started)
+
+
+def limit_reached(channel: Channel, limit: int, started: int) -> PolicyError:
+    return PolicyError(
+        "messaging_limit_reached",
+        f"Your messaging tier ({channel.messaging_tier}) allows starting conversations with {limit} "
+        "customers in 24 hours and that many were started. Wait, or reply only to customers who wrote.",
+        param="to",
+        details={"tier": channel.messaging_tier, "limit": limit, "started": started},
+    )
 
 
 def transition(

@@ -45,3 +45,19 @@ class QualityRating(StrEnum):
 
 def tier_limit(tier: str) -> int | None:
     return TIER_LIMITS[MessagingTier(tier)]
+
+
+PRIORITY_LANE_SHARE = 0.1
+"""The share of a channel's throughput kept for non-bulk sends (replies, one-time codes):
+a running campaign never makes them wait for its slots."""
+PACING_HEADROOM = 0.9
+"""Slots are spaced for this share of the throughput: a send can only leave late, never
+early (a busy event loop, a slow transaction), and late sends bunch; the headroom keeps
+the bunches under the provider's limit in every one-second window."""
+PACING_HORIZON_SECONDS = 1.0
+"""A dispatcher holds a send for its slot at most this long; later slots are rescheduled."""
+THROTTLED_SLOWDOWN = 0.5
+"""A 130429 (throughput refused) halves the pace the channel is sent at ..."""
+MIN_SLOWDOWN = 0.1
+SLOWDOWN_RECOVERY_PER_SECOND = 0.05
+"""... which recovers by this share of the full throughput per second."""

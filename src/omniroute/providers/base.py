@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from omniroute.channels.models import ChannelType
+from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,7 @@ class ChannelRef:
     type: ChannelType
     address: str
     config: dict[str, Any]
-    throughput_per_second: int | None = None
-    """Messages per second the channel may send (providers that pace themselves, SMPP)."""
+    throughput_per_second: int = DEFAULT_THROUGHPUT_PER_SECOND
 
 
 @dataclass(frozen=True)

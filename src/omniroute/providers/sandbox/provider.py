@@ -129,7 +129,10 @@ class SandboxWhatsApp(_SandboxSender, WhatsAppProvider):
 
     def _check_limits(self, message: OutboundMessage) -> None:
         """Meta's throughput and pair rate limits, shared with the emulator."""
-        limits = self.context.limits.setdefault(self.channel.id, SendLimits())
+        limits = self.context.limits.get(self.channel.id)
+        if limits is None or limits.throughput.per_second != self.channel.throughput_per_second:
+            # The simulated number allows what the channel says Meta gave it.
+            limits = self.context.limits[self.channel.id] = SendLimits(self.channel.throughput_per_second)
         refusal = limits.refusal(message.recipient, time.monotonic())
         if refusal is not None:
             meaning = meta_errors.classify(refusal)
