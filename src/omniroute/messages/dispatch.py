@@ -234,13 +234,13 @@ async def _record_results(
             # Over the provider's rate (throughput or pair rate): not the message's fault.
             # Sent again once the provider allows it (no back-off growth), never failed for
             # it however often it happens (``attempts`` still counts the calls).
+            if isinstance(result, ProviderElsewhere):
+                message.attempts -= 1  # no call: another process holds the channel's bind
             if str(result.provider_code) == str(meta_errors.THROUGHPUT_LIMIT):
                 await pacing.slow_down(session, send.channel_id, result.retry_after)
             message.next_attempt_at = now + timedelta(seconds=result.retry_after)
             retries[message.id] = RetryLater(result.retry_after, f"{result.code}: {result.message}")
         elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
-            if isinstance(result, ProviderElsewhere):
-                message.attempts -= 1  # not tried here: another process holds the channel
             delay = max(result.retry_after or 0.0, backoff(send.attempts))
             message.next_attempt_at = now + timedelta(seconds=delay)
             retries[message.id] = RetryLater(delay, f"{result.code}: {result.message}")
