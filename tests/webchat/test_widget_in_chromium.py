@@ -50,8 +50,9 @@ async def test_a_visitor_chats_with_the_business_and_keeps_the_chat_across_a_rel
         await launcher.click()
         panel = page.locator(".panel")
         await panel.wait_for(state="visible")
-        assert await page.locator("#title").text_content() == "Ada's shop"
-        assert await page.locator(".greeting").text_content() == "Hello! Ask us anything."
+        # The channel's settings arrive with the widget's config request: wait for them.
+        await playwright_api.expect(page.locator("#title")).to_have_text("Ada's shop")
+        await playwright_api.expect(page.locator(".greeting")).to_have_text("Hello! Ask us anything.")
         box = await panel.bounding_box()
         assert box is not None and box["width"] == 390  # a phone: the chat takes the screen
 
