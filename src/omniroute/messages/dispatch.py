@@ -68,8 +68,6 @@ class _Send:
     provider: Provider
     outbound: OutboundMessage
     attempts: int
-    at: float
-    """Its pacing slot (epoch seconds): the call waits for it."""
     per_second: int
 
 
@@ -190,7 +188,6 @@ async def _prepare_batch(
                 provider,
                 outbound,
                 message.attempts,
-                slot.at,
                 sending_channel.throughput_per_second,
             )
         )
@@ -275,9 +272,6 @@ async def dispatch(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def _send_within(send: _Send, seconds: float) -> SendReceipt | ProviderError:
     """The provider's answer, or the error saying why there is none, with its outcome and
     latency counted (``core/metrics.py``)."""
-    wait = send.at - time.time()
-    if wait > 0:
-        await asyncio.sleep(wait)
     await pacing.send_window.admit(send.channel_id, send.per_second)
     started = time.perf_counter()
     result = await _answer_within(send.provider, send.outbound, seconds)

@@ -7,9 +7,10 @@ throughput, and ``PRIORITY_LANE_SHARE`` is kept for non-bulk sends, which take w
 bucket has the earlier slot (a one-time code never waits behind a campaign's slots).
 Slots of a bucket are ``1 / rate`` apart (a generic cell rate with no burst), so no
 second holds more sends than the throughput. A dispatch batch locks the rows of its
-channels in its prepare transaction, takes slots up to ``PACING_HORIZON_SECONDS`` ahead
-(the send then waits for its slot) and reschedules the rest, without a slot, to about
-when theirs will come.
+channels in its prepare transaction, takes the slots due within ``PACING_HORIZON_SECONDS``
+(those sends go at once: a send marked as being sent is never held, see
+``policy.limits``) and reschedules the rest, without a slot, to about when theirs will
+come.
 
 A provider's throughput refusal (130429) multiplies the pace by ``THROTTLED_SLOWDOWN``;
 it recovers by ``SLOWDOWN_RECOVERY_PER_SECOND`` of the full throughput each second.

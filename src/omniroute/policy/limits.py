@@ -54,8 +54,12 @@ PACING_HEADROOM = 0.9
 """Slots are spaced for this share of the throughput: a send can only leave late, never
 early (a busy event loop, a slow transaction), and late sends bunch; the headroom keeps
 the bunches under the provider's limit in every one-second window."""
-PACING_HORIZON_SECONDS = 1.0
-"""A dispatcher holds a send for its slot at most this long; later slots are rescheduled."""
+PACING_HORIZON_SECONDS = 0.1
+"""A dispatch batch takes the slots due within this long and sends them at once; later
+ones are rescheduled. A send is never held for its slot after it was marked as being sent:
+a worker killed while holding it would leave its outcome unknown (never resent, so lost).
+Sending up to this early keeps every one-second window within (1 + horizon) x headroom
+(0.99) of the throughput."""
 THROTTLED_SLOWDOWN = 0.5
 """A 130429 (throughput refused) halves the pace the channel is sent at ..."""
 MIN_SLOWDOWN = 0.1
