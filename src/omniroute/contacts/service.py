@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
-from omniroute.core.upsert import get_or_insert, insert_if_absent
+from omniroute.core.upsert import get_or_insert, insert_if_absent, insert_or_get
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "SUBSCRIBE"})
@@ -14,11 +14,20 @@ OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "SUBSCRIBE"})
 
 async def get_or_create(session: AsyncSession, workspace_id: str, mode: Mode, address: str) -> Contact:
     return await get_or_insert(
-        session,
-        _lookup(workspace_id, mode, address),
-        Contact,
-        {"id": new_id("ct"), "workspace_id": workspace_id, "mode": mode, "address": address},
+        session, _lookup(workspace_id, mode, address), Contact, _new(workspace_id, mode, address)
     )
+
+
+async def create(session: AsyncSession, workspace_id: str, mode: Mode, address: str) -> tuple[Contact, bool]:
+    """The contact at an address just found to have none: created, or the one a concurrent
+    request created first; True if this call created it."""
+    return await insert_or_get(
+        session, _lookup(workspace_id, mode, address), Contact, _new(workspace_id, mode, address)
+    )
+
+
+def _new(workspace_id: str, mode: Mode, address: str) -> dict[str, object]:
+    return {"id": new_id("ct"), "workspace_id": workspace_id, "mode": mode, "address": address}
 
 
 async def find(session: AsyncSession, workspace_id: str, mode: Mode, address: str) -> Contact | None:

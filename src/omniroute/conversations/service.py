@@ -8,7 +8,7 @@ from omniroute.conversations.models import Conversation
 from omniroute.core.errors import InvalidRequestError
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode
-from omniroute.core.upsert import get_or_insert
+from omniroute.core.upsert import get_or_insert, insert_or_get
 from omniroute.policy.channels import semantics_of
 from omniroute.policy.window import (
     CUSTOMER_SERVICE_WINDOW,
@@ -36,14 +36,28 @@ async def get_or_create(
         session,
         _lookup(channel_id, contact_id),
         Conversation,
-        {
-            "id": new_id("cv"),
-            "workspace_id": workspace_id,
-            "mode": mode,
-            "channel_id": channel_id,
-            "contact_id": contact_id,
-        },
+        _new(workspace_id, mode, channel_id, contact_id),
     )
+
+
+async def create(
+    session: AsyncSession, workspace_id: str, mode: Mode, channel_id: str, contact_id: str, *, at: datetime
+) -> Conversation:
+    """The conversation of a pair just found to have none, its last message at ``at``: created,
+    or the one a concurrent request created first."""
+    values = {**_new(workspace_id, mode, channel_id, contact_id), "last_message_at": at}
+    conversation, _ = await insert_or_get(session, _lookup(channel_id, contact_id), Conversation, values)
+    return conversation
+
+
+def _new(workspace_id: str, mode: Mode, channel_id: str, contact_id: str) -> dict[str, object]:
+    return {
+        "id": new_id("cv"),
+        "workspace_id": workspace_id,
+        "mode": mode,
+        "channel_id": channel_id,
+        "contact_id": contact_id,
+    }
 
 
 def window_of(conversation: Conversation | None, now: datetime) -> Window:

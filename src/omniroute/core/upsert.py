@@ -34,11 +34,27 @@ async def get_or_insert(
     (``values`` must make ``lookup`` find it)."""
     row = await session.scalar(lookup)
     if row is None:
-        await insert_if_absent(session, model, values)
-        row = await session.scalar(lookup)
+        row, _ = await insert_or_get(session, lookup, model, values)
+    return row
+
+
+async def insert_or_get(
+    session: AsyncSession, lookup: Select[M], model: type[M], values: dict[str, Any]
+) -> tuple[M, bool]:
+    """Insert the row a caller just found absent and return it (one statement, with
+    ``RETURNING``), or the row a concurrent writer inserted first; True if this call
+    inserted it. ``values`` must make ``lookup`` find the row."""
+    values = await clock_stamped(session, model, values)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = await session.scalar(
+        dialect.insert(model).values(**values).on_conflict_do_nothing().returning(model)
+    )
+    if inserted is not None:
+        return inserted, True
+    row = await session.scalar(lookup)
     if row is None:
         raise LookupError(f"{model.__tablename__}: the inserted row does not match its lookup")
-    return row
+    return row, False
 
 
 async def insert_all_absent(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:

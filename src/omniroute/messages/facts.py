@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.contacts import service as contacts
-from omniroute.contacts.models import ContactOptOut
+from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.conversations import service as conversations
 from omniroute.conversations.models import Conversation
 from omniroute.core.tenancy import Tenant
@@ -30,9 +30,46 @@ class Facts:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._found_conversations: dict[tuple[str, str], Conversation | None] = {}
+        self._found_opt_outs: dict[tuple[str, str], ContactOptOut | None] = {}
+
+    async def recipient(self, tenant: Tenant, address: str, channel_id: str) -> Contact:
+        """The contact at ``address``, created if there is none, with its opt-out from and
+        conversation on the channel read in the same query (a contact this call creates
+        has neither): the send path's three questions in one round trip."""
+        found = (
+            await self.session.execute(
+                select(Contact, ContactOptOut, Conversation)
+                .outerjoin(
+                    ContactOptOut,
+                    (ContactOptOut.contact_id == Contact.id) & (ContactOptOut.channel_id == channel_id),
+                )
+                .outerjoin(
+                    Conversation,
+                    (Conversation.contact_id == Contact.id) & (Conversation.channel_id == channel_id),
+                )
+                .where(
+                    Contact.workspace_id == tenant.workspace_id,
+                    Contact.mode == tenant.mode,
+                    Contact.address == address,
+                )
+            )
+        ).first()
+        if found is not None:
+            contact, opt_out, conversation = found
+        else:
+            contact, created = await contacts.create(self.session, tenant.workspace_id, tenant.mode, address)
+            if not created:  # a concurrent request created it: ask as for any other contact
+                return contact
+            opt_out, conversation = None, None
+        self._found_opt_outs[(contact.id, channel_id)] = opt_out
+        self._found_conversations[(channel_id, contact.id)] = conversation
+        return contact
 
     async def opt_out(self, contact_id: str, channel_id: str) -> ContactOptOut | None:
-        return await contacts.opt_out_of(self.session, contact_id, channel_id)
+        key = (contact_id, channel_id)
+        if key not in self._found_opt_outs:
+            self._found_opt_outs[key] = await contacts.opt_out_of(self.session, contact_id, channel_id)
+        return self._found_opt_outs[key]
 
     async def conversation(self, channel_id: str, contact_id: str) -> Conversation | None:
         """Read once per pair: a template decision asks again after the window check."""

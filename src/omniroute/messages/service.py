@@ -120,20 +120,20 @@ async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: Sen
     channels.require_usable(channel)
     require_content_fits(channel, body.content_type, param=body.content_type)
     recipient = recipient_address(channel, body.to)
-    contact = await contacts.get_or_create(session, tenant.workspace_id, tenant.mode, recipient)
+    facts = Facts(session)
+    contact = await facts.recipient(tenant, recipient, channel.id)
     draft = Draft(
         content_type=body.content_type,
         content=body.content(),
         template=body.template.model_dump() if body.template else None,
         fallback=body.fallback.model_dump(exclude_none=True) if body.fallback else None,
     )
-    facts = Facts(session)
     decision = await decide(facts, tenant, channel, contact, draft, now)
     contact = decision.recipient or contact
     conversation = await facts.conversation(decision.channel.id, contact.id)
     if conversation is None:
-        conversation = await conversations.get_or_create(
-            session, tenant.workspace_id, tenant.mode, decision.channel.id, contact.id
+        conversation = await conversations.create(
+            session, tenant.workspace_id, tenant.mode, decision.channel.id, contact.id, at=now
         )
     await _require_quoted_messages(session, conversation.id, decision)
     conversation.last_message_at = now
