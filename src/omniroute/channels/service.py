@@ -3,7 +3,7 @@ import re
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -50,8 +50,19 @@ def scoped(tenant: Tenant) -> Select[Channel]:
     )
 
 
+_CHANNEL_BY_ID = select(Channel).where(
+    Channel.id == bindparam("channel_id"),
+    Channel.workspace_id == bindparam("workspace_id"),
+    Channel.mode == bindparam("mode"),
+    Channel.deleted_at.is_(None),
+)
+"""``scoped(tenant)`` for one channel, built once: every send reads its channel."""
+
+
 async def get(session: AsyncSession, tenant: Tenant, channel_id: str, *, param: str | None = None) -> Channel:
-    channel = await session.scalar(scoped(tenant).where(Channel.id == channel_id))
+    channel = await session.scalar(
+        _CHANNEL_BY_ID, {"channel_id": channel_id, "workspace_id": tenant.workspace_id, "mode": tenant.mode}
+    )
     if channel is None:
         raise not_found("channel", channel_id, param=param)
     return channel

@@ -22,7 +22,7 @@ async def create(session: AsyncSession, workspace_id: str, mode: Mode, address: 
     """The contact at an address just found to have none: created, or the one a concurrent
     request created first; True if this call created it."""
     return await insert_or_get(
-        session, _lookup(workspace_id, mode, address), Contact, _new(workspace_id, mode, address)
+        session, lambda: _lookup(workspace_id, mode, address), Contact, _new(workspace_id, mode, address)
     )
 
 

@@ -46,7 +46,9 @@ async def create(
     """The conversation of a pair just found to have none, its last message at ``at``: created,
     or the one a concurrent request created first."""
     values = {**_new(workspace_id, mode, channel_id, contact_id), "last_message_at": at}
-    conversation, _ = await insert_or_get(session, _lookup(channel_id, contact_id), Conversation, values)
+    conversation, _ = await insert_or_get(
+        session, lambda: _lookup(channel_id, contact_id), Conversation, values
+    )
     return conversation
 
 

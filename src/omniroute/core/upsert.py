@@ -5,9 +5,11 @@ both find nothing, both insert, and the second hits the unique constraint (a 500
 PostgreSQL). ``INSERT … ON CONFLICT DO NOTHING`` makes the second insert wait for the
 first one's commit and then insert nothing; a select afterwards sees the winner's row."""
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Insert, Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,27 +36,33 @@ async def get_or_insert(
     (``values`` must make ``lookup`` find it)."""
     row = await session.scalar(lookup)
     if row is None:
-        row, _ = await insert_or_get(session, lookup, model, values)
+        row, _ = await insert_or_get(session, lambda: lookup, model, values)
     return row
 
 
 async def insert_or_get(
-    session: AsyncSession, lookup: Select[M], model: type[M], values: dict[str, Any]
+    session: AsyncSession, lookup: Callable[[], Select[M]], model: type[M], values: dict[str, Any]
 ) -> tuple[M, bool]:
     """Insert the row a caller just found absent and return it (one statement, with
     ``RETURNING``), or the row a concurrent writer inserted first; True if this call
-    inserted it. ``values`` must make ``lookup`` find the row."""
+    inserted it. ``values`` must make ``lookup()`` find the row (built only on a conflict)."""
     values = await clock_stamped(session, model, values)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = await session.scalar(
-        dialect.insert(model).values(**values).on_conflict_do_nothing().returning(model)
+        _insert_returning(model, session.get_bind().dialect.name == "postgresql"), values
     )
     if inserted is not None:
         return inserted, True
-    row = await session.scalar(lookup)
+    row = await session.scalar(lookup())
     if row is None:
         raise LookupError(f"{model.__tablename__}: the inserted row does not match its lookup")
     return row, False
+
+
+@cache
+def _insert_returning(model: type[Base], on_postgresql: bool) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` the row, built once per model."""
+    insert = postgresql.insert(model) if on_postgresql else sqlite.insert(model)
+    return insert.on_conflict_do_nothing().returning(model)
 
 
 async def insert_all_absent(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ without a query per rule per message.
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Subquery, distinct, func, select
+from sqlalchemy import Subquery, bindparam, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.channels.models import Channel, ChannelType
@@ -22,6 +22,24 @@ from omniroute.messages.models import Message, MessageStatus
 from omniroute.policy.limits import MESSAGING_LIMIT_PERIOD
 from omniroute.templates import service as templates
 from omniroute.templates.models import Template
+
+_RECIPIENT = (
+    select(Contact, ContactOptOut, Conversation)
+    .outerjoin(
+        ContactOptOut,
+        (ContactOptOut.contact_id == Contact.id) & (ContactOptOut.channel_id == bindparam("channel_id")),
+    )
+    .outerjoin(
+        Conversation,
+        (Conversation.contact_id == Contact.id) & (Conversation.channel_id == bindparam("channel_id")),
+    )
+    .where(
+        Contact.workspace_id == bindparam("workspace_id"),
+        Contact.mode == bindparam("mode"),
+        Contact.address == bindparam("address"),
+    )
+)
+"""A contact with its opt-out from and conversation on one channel (built once: every send asks)."""
 
 
 class Facts:
@@ -38,20 +56,13 @@ class Facts:
         has neither): the send path's three questions in one round trip."""
         found = (
             await self.session.execute(
-                select(Contact, ContactOptOut, Conversation)
-                .outerjoin(
-                    ContactOptOut,
-                    (ContactOptOut.contact_id == Contact.id) & (ContactOptOut.channel_id == channel_id),
-                )
-                .outerjoin(
-                    Conversation,
-                    (Conversation.contact_id == Contact.id) & (Conversation.channel_id == channel_id),
-                )
-                .where(
-                    Contact.workspace_id == tenant.workspace_id,
-                    Contact.mode == tenant.mode,
-                    Contact.address == address,
-                )
+                _RECIPIENT,
+                {
+                    "workspace_id": tenant.workspace_id,
+                    "mode": tenant.mode,
+                    "address": address,
+                    "channel_id": channel_id,
+                },
             )
         ).first()
         if found is not None:
