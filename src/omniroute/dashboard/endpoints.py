@@ -479,7 +479,14 @@ async def campaign_page(
     request: Request, campaign_id: str, viewer: ViewerDep, db: SessionDep
 ) -> HTMLResponse:
     campaign = await _campaign(db, viewer, campaign_id)
-    return page(request, "campaign.html", viewer, campaign=await campaigns.to_out(db, campaign))
+    names = await service.channel_names(db, viewer.auth)
+    return page(
+        request,
+        "campaign.html",
+        viewer,
+        campaign=await campaigns.to_out(db, campaign),
+        channel_name=names.get(campaign.channel_id, campaign.channel_id),
+    )
 
 
 @router.post("/campaigns/{campaign_id}/{action}")

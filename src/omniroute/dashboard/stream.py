@@ -1,7 +1,7 @@
 """``GET /dashboard/stream``: the live parts of the open page, as Server-Sent Events.
 
 The page names what it shows live (``?watch=message:msg_…&watch=campaign:cmp_…&watch=
-window:cnv_…&watch=reply:cnv_…``); the stream looks every ``POLL_SECONDS`` in one short
+window:cnv_…&watch=reply:cnv_…``, ``campaign-detail:cmp_…``); the stream looks every ``POLL_SECONDS`` in one short
 transaction (the session's key opened again, so a revoked key ends it), renders each
 watched part, and sends a part when it changed since the last look (and each one at the start, but
 the reply box, which may hold what the viewer is typing): ``event: swap`` with
@@ -48,12 +48,16 @@ async def _part(db: AsyncSession, auth: AuthContext, csrf: str, watch: str) -> t
             return None
         html = fragment("_status.html", message=message)
         return f"status-{message.id}", html, html
-    if kind == "campaign":
+    if kind in ("campaign", "campaign-detail"):
         campaign = await db.scalar(campaigns.scoped(auth).where(Campaign.id == identifier))
         if campaign is None:
             return None
-        html = fragment("_progress.html", campaign=await campaigns.to_out(db, campaign), csrf=csrf)
-        return f"progress-{campaign.id}", html, html
+        out = await campaigns.to_out(db, campaign)
+        if kind == "campaign":
+            html = fragment("_progress.html", campaign=out)
+            return f"progress-{campaign.id}", html, html
+        html = fragment("_campaign_detail.html", campaign=out, csrf=csrf)
+        return f"detail-{campaign.id}", html, html
     if kind in ("window", "reply"):
         view = await service.conversation(db, auth, identifier)
         if view is None:
