@@ -3,6 +3,7 @@ conversation and watch the status reach ``read`` live, see a closed window refus
 free-form text, see a template's lint errors appear while typing, watch a campaign's
 progress bar reach 100%, and check every main page with axe-core."""
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,22 @@ MAIN_PAGES = (
 )
 
 
-async def signed_in_page(browser: Any, server: str, tenant: Tenant, *, bypass_csp: bool = False) -> Any:
+@pytest.fixture
+async def contexts(browser: Any) -> AsyncIterator[list[Any]]:
+    """The test's browser contexts, closed after it (an open page keeps its live stream)."""
+    opened: list[Any] = []
+    yield opened
+    for context in opened:
+        await context.close()
+
+
+async def signed_in_page(
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any], *, bypass_csp: bool = False
+) -> Any:
     """A new browser tab signed in with the tenant's test key through the sign-in form
     (``bypass_csp`` lets a test inject axe-core past the dashboard's script policy)."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
+    contexts.append(context)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -52,8 +65,10 @@ async def conversation_id(tenant: Tenant) -> str:
     return str(conversation["id"])
 
 
-async def test_sign_in_and_see_the_sandbox_channels(browser: Any, server: str, tenant: Tenant) -> None:
-    page = await signed_in_page(browser, server, tenant)
+async def test_sign_in_and_see_the_sandbox_channels(
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any]
+) -> None:
+    page = await signed_in_page(browser, server, tenant, contexts)
     await expect(page.locator(".mode")).to_have_text("test mode")
     await page.get_by_role("link", name="Channels").click()
     for kind in ("whatsapp", "sms", "email", "web"):
@@ -62,10 +77,10 @@ async def test_sign_in_and_see_the_sandbox_channels(browser: Any, server: str, t
 
 
 async def test_a_reply_from_a_conversation_reaches_read_without_a_reload(
-    browser: Any, server: str, tenant: Tenant
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any]
 ) -> None:
     await tenant.inbound(CUSTOMER, "Do you ship to Abuja?")
-    page = await signed_in_page(browser, server, tenant)
+    page = await signed_in_page(browser, server, tenant, contexts)
     await page.goto(f"{server}/dashboard/conversations/{await conversation_id(tenant)}")
     await expect(page.locator(".bubble.in .body")).to_have_text("Do you ship to Abuja?")
     countdown = page.locator(".countdown")
@@ -79,10 +94,12 @@ async def test_a_reply_from_a_conversation_reaches_read_without_a_reload(
     assert page.errors == []
 
 
-async def test_a_closed_window_refuses_free_form_text(browser: Any, server: str, tenant: Tenant) -> None:
+async def test_a_closed_window_refuses_free_form_text(
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any]
+) -> None:
     template = await tenant.approved_template()
     await tenant.inbound()
-    page = await signed_in_page(browser, server, tenant)
+    page = await signed_in_page(browser, server, tenant, contexts)
     # No live stream on this page: the box still offers text when the window closes.
     await page.route("**/dashboard/stream*", lambda route: route.abort())
     await page.goto(f"{server}/dashboard/conversations/{await conversation_id(tenant)}")
@@ -100,11 +117,11 @@ async def test_a_closed_window_refuses_free_form_text(browser: Any, server: str,
 
 
 async def test_a_window_closing_while_the_page_is_open_turns_the_reply_box_to_templates(
-    browser: Any, server: str, tenant: Tenant
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any]
 ) -> None:
     await tenant.approved_template()
     await tenant.inbound()
-    page = await signed_in_page(browser, server, tenant)
+    page = await signed_in_page(browser, server, tenant, contexts)
     await page.goto(f"{server}/dashboard/conversations/{await conversation_id(tenant)}")
     await expect(page.locator(".pill.s-open")).to_be_visible()
     await expect(page.get_by_label("Your message")).to_be_visible()
@@ -115,8 +132,10 @@ async def test_a_window_closing_while_the_page_is_open_turns_the_reply_box_to_te
     assert page.errors == []
 
 
-async def test_template_lint_errors_appear_while_typing(browser: Any, server: str, tenant: Tenant) -> None:
-    page = await signed_in_page(browser, server, tenant)
+async def test_template_lint_errors_appear_while_typing(
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any]
+) -> None:
+    page = await signed_in_page(browser, server, tenant, contexts)
     await page.goto(f"{server}/dashboard/templates/new")
     await page.locator("#t-name").fill("order_shipped")
     await page.locator("#t-body").press_sequentially("Hi {{1}}, your order has shipped.", delay=5)
@@ -130,10 +149,10 @@ async def test_template_lint_errors_appear_while_typing(browser: Any, server: st
 
 
 async def test_a_campaign_from_csv_shows_its_estimate_and_its_progress_reaches_100(
-    browser: Any, server: str, tenant: Tenant
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any]
 ) -> None:
     template = await tenant.approved_template()
-    page = await signed_in_page(browser, server, tenant)
+    page = await signed_in_page(browser, server, tenant, contexts)
     await page.goto(f"{server}/dashboard/campaigns/new")
     await page.get_by_label("Name").fill("Spring sale")
     await page.get_by_label("Approved template").select_option(f"{template['name']}|{template['language']}")
@@ -153,12 +172,12 @@ async def test_a_campaign_from_csv_shows_its_estimate_and_its_progress_reaches_1
 
 
 async def test_every_main_page_passes_axe_with_no_serious_violations(
-    browser: Any, server: str, tenant: Tenant
+    browser: Any, server: str, tenant: Tenant, contexts: list[Any]
 ) -> None:
     await tenant.inbound()
     await tenant.send()
     await tenant.approved_template()
-    page = await signed_in_page(browser, server, tenant, bypass_csp=True)
+    page = await signed_in_page(browser, server, tenant, contexts, bypass_csp=True)
     pages = [*MAIN_PAGES, f"/dashboard/conversations/{await conversation_id(tenant)}", "/dashboard/login"]
     for path in pages:
         await page.goto(f"{server}{path}")

@@ -125,6 +125,11 @@ class ConversationView:
         """Anything may be sent in an open window, and always outside WhatsApp."""
         return self.window is None or self.window.is_open
 
+    @property
+    def reply_state(self) -> str:
+        """What the reply box offers: text and templates, or templates only."""
+        return "open" if self.free_form_allowed else "closed"
+
 
 def _conversations(auth: AuthContext) -> Any:
     return (

@@ -1,10 +1,11 @@
 """``GET /dashboard/stream``: the live parts of the open page, as Server-Sent Events.
 
-The page names what it shows live (``?watch=message:msg_…&watch=campaign:cmp_…&watch=
-window:cnv_…&watch=reply:cnv_…``, ``campaign-detail:cmp_…``); the stream looks every ``POLL_SECONDS`` in one short
-transaction (the session's key opened again, so a revoked key ends it), renders each
-watched part, and sends a part when it changed since the last look (and each one at the start, but
-the reply box, which may hold what the viewer is typing): ``event: swap`` with
+The page names what it shows live (``?watch=message:msg_…&watch=campaign:cmp_…``; also
+``campaign-detail:cmp_…``, ``window:cnv_…``, ``reply:cnv_…``); the stream looks every
+``POLL_SECONDS`` in one short transaction (the session's key opened again, so a revoked key ends it), renders each
+watched part, and sends a part when it changed since the last look, and each one at the start unless
+the page said which state it shows (``reply:cnv_…:open``: a reply box, which may hold
+what the viewer is typing, is replaced only when the window opens or closes): ``event: swap`` with
 ``{"target": <element id>, "html": <fragment>}``, which ``dashboard.js`` puts in place.
 It ends after ``MAX_STREAM_SECONDS``; the browser reconnects on its own."""
 
@@ -39,9 +40,10 @@ RETRY_MILLISECONDS = 2000
 stream_router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_schema=False)
 
 
-async def _part(db: AsyncSession, auth: AuthContext, csrf: str, watch: str) -> tuple[str, str, str] | None:
+async def _part(
+    db: AsyncSession, auth: AuthContext, csrf: str, kind: str, identifier: str
+) -> tuple[str, str, str] | None:
     """The watched part as (element id, fingerprint, html); None when it is not the viewer's."""
-    kind, _, identifier = watch.partition(":")
     if kind == "message":
         message = await db.scalar(messages.scoped(auth).where(Message.id == identifier))
         if message is None:
@@ -73,6 +75,14 @@ async def _part(db: AsyncSession, auth: AuthContext, csrf: str, watch: str) -> t
     return None
 
 
+def _parsed(watch: str) -> tuple[str, str, str]:
+    """``kind:id`` or ``kind:id:state``: the state the page rendered (a reply box's), so
+    the part is sent only once it differs."""
+    kind, _, rest = watch.partition(":")
+    identifier, _, rendered = rest.partition(":")
+    return kind, identifier, rendered
+
+
 @stream_router.get("/stream")
 async def stream(
     request: Request,
@@ -83,6 +93,8 @@ async def stream(
     key = viewer.session.key
     csrf = viewer.session.csrf
     assert key is not None
+
+    watched = [_parsed(w) for w in dict.fromkeys(watch or [])]
 
     async def events() -> AsyncIterator[str]:
         sent: dict[str, str] = {}
@@ -95,13 +107,14 @@ async def stream(
                         auth = await resolve_key(db, key)
                     except AuthenticationError:
                         return
-                    parts = [await _part(db, auth, csrf, w) for w in dict.fromkeys(watch or [])]
-            for part in parts:
+                    parts = [(w, await _part(db, auth, csrf, *w[:2])) for w in watched]
+            for (_, _, rendered), part in parts:
                 if part is None:
                     continue
                 target, fingerprint, html = part
-                first = target not in sent
-                if sent.get(target) != fingerprint and not (first and target.startswith("reply-")):
+                if target not in sent and rendered:
+                    sent[target] = rendered
+                if sent.get(target) != fingerprint:
                     yield sse("swap", json.dumps({"target": target, "html": html}))
                 sent[target] = fingerprint
             await asyncio.sleep(POLL_SECONDS)
