@@ -2,10 +2,12 @@
 and its forms act through the same rules as the API."""
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 
 from omniroute.core.db import Database
+from tests.campaigns.support import create, fetch, recipients
 from tests.conftest import CUSTOMER, Tenant, eventually, settled
 from tests.dashboard.conftest import Viewer
 
@@ -194,3 +196,45 @@ async def test_usage_webhooks_and_logs_render(viewer: Viewer, tenant: Tenant) ->
     logs = await viewer.page("/dashboard/logs")
     assert "POST /v1/messages" in logs and "message.queued" in logs
     assert "/dashboard" not in logs.split("<tbody>")[1]  # the dashboard's own requests are not API requests
+
+
+async def test_a_scheduled_campaign_is_paused_resumed_and_cancelled_from_its_page(
+    viewer: Viewer, tenant: Tenant
+) -> None:
+    await tenant.approved_template()
+    now = datetime.fromisoformat((await tenant.test.get("/v1/sandbox/clock")).json()["now"])
+    campaign = await create(tenant, recipients(2), schedule_at=(now + timedelta(hours=2)).isoformat())
+    path = f"/dashboard/campaigns/{campaign['id']}"
+    assert "Pause" in await viewer.page(path)
+    assert (await viewer.post(f"{path}/pause")).status_code == 303
+    html = await viewer.page(path)
+    assert "Paused: requested" in html and "Resume" in html and "Pause</button>" not in html
+    assert (await fetch(tenant, campaign["id"]))["paused_reason"] == "requested"
+    assert (await viewer.post(f"{path}/resume")).status_code == 303
+    assert (await fetch(tenant, campaign["id"]))["status"] == "scheduled"
+    assert (await viewer.post(f"{path}/cancel")).status_code == 303
+    html = await viewer.page(path)
+    assert "cancelled" in html and "<button" not in html.split('id="detail-')[1].split("</div>")[0]
+
+
+async def test_a_webhook_delivery_is_retried_from_its_page(viewer: Viewer, tenant: Tenant) -> None:
+    endpoint = (
+        await tenant.test.post(
+            "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook", "events": ["message.*"]}
+        )
+    ).json()
+    await tenant.inbound()
+    deliveries_path = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    [delivery] = (
+        await eventually(
+            lambda: tenant.test.get(deliveries_path),
+            lambda r: any(d["attempts"] for d in r.json()["data"]),
+        )
+    ).json()["data"]
+    assert delivery["id"] in await viewer.page(f"/dashboard/webhooks/{endpoint['id']}")
+    retried = await viewer.post(f"/dashboard/webhooks/{endpoint['id']}/deliveries/{delivery['id']}/retry")
+    assert retried.status_code == 303
+    await eventually(
+        lambda: tenant.test.get(deliveries_path),
+        lambda r: any(a["manual"] for a in r.json()["data"][0]["attempts"]),
+    )

@@ -19,7 +19,7 @@ from omniroute.conversations import service as conversations
 from omniroute.conversations.models import Conversation
 from omniroute.core.metrics import LaneDepth
 from omniroute.messages import backlog
-from omniroute.messages.models import Direction, Message, MessageStatus
+from omniroute.messages.models import Direction, Message, MessageStatus, MessageStatusChange
 from omniroute.messages.service import scoped as messages_of
 from omniroute.policy import errors as meta_errors
 from omniroute.policy.templates import TemplateStatus
@@ -74,15 +74,18 @@ async def overview(session: AsyncSession, auth: AuthContext) -> Overview:
     for channel_id, status, count in counts.all():
         by_status[str(status)] += count
         by_channel[channel_id][str(status)] += count
-    errors = await session.scalars(
-        select(Message.error).where(
+    failures = await session.execute(  # a failure's status change carries its error code
+        select(MessageStatusChange.detail, func.count())
+        .join(Message, Message.id == MessageStatusChange.message_id)
+        .where(
             Message.workspace_id == auth.workspace_id,
             Message.mode == auth.mode,
             Message.created_at >= today,
-            Message.status == MessageStatus.FAILED,
+            MessageStatusChange.status == MessageStatus.FAILED,
         )
+        .group_by(MessageStatusChange.detail)
+        .order_by(func.count().desc())
     )
-    failures = Counter(str((error or {}).get("code", "unknown")) for error in errors)
     month = today.replace(day=1)
     cost = await usage.usage(session, auth, month, now + timedelta(seconds=1), "channel")
     windows = select(func.count()).where(
@@ -97,7 +100,7 @@ async def overview(session: AsyncSession, auth: AuthContext) -> Overview:
     return Overview(
         by_status=dict(by_status),
         by_channel=dict(by_channel),
-        failures=failures.most_common(),
+        failures=[(str(code or "unknown"), int(count)) for code, count in failures.all()],
         cost_this_month=total_cost(cost.data),
         open_windows=open_windows,
         closing_within_hour=closing,
