@@ -32,7 +32,7 @@ from omniroute.services import services_of
 from omniroute.webchat.stream import sse
 from omniroute.workspaces.auth import AuthContext, resolve_key
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 2.0
 MAX_STREAM_SECONDS = 300.0
 MAX_WATCHED = 200
 RETRY_MILLISECONDS = 2000
