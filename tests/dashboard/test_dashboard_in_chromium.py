@@ -16,7 +16,8 @@ playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
 AXE = Path(__file__).parent / "axe" / "axe.min.js"
-LIVE_WAIT_MS = 15000
+LIVE_WAIT_MS = 30000
+"""How long a live change may take on a loaded machine (the sandbox and the stream poll)."""
 MAIN_PAGES = (
     "/dashboard",
     "/dashboard/conversations",
@@ -56,7 +57,7 @@ async def signed_in_page(
     await expect(page).to_have_url(f"{server}/dashboard/login")
     await page.get_by_label("API key").fill(key_of(tenant.test))
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=LIVE_WAIT_MS)
     return page
 
 
@@ -88,7 +89,7 @@ async def test_a_reply_from_a_conversation_reaches_read_without_a_reload(
     await page.get_by_label("Your message").fill("Yes, in 2 days.")
     await page.get_by_role("button", name="Send", exact=True).click()
     sent = page.locator(".bubble.out", has_text="Yes, in 2 days.")
-    await expect(sent).to_have_count(1)
+    await expect(sent).to_have_count(1, timeout=LIVE_WAIT_MS)
     await expect(sent.locator(".status")).to_have_attribute("data-status", "read", timeout=LIVE_WAIT_MS)
     assert await countdown.text_content() != first  # the window counts down live
     assert page.errors == []
@@ -106,7 +107,9 @@ async def test_a_closed_window_refuses_free_form_text(
     await page.get_by_label("Your message").fill("Are you still there?")
     await tenant.advance_clock(25 * 3600)
     await page.get_by_role("button", name="Send", exact=True).click()
-    await expect(page.get_by_role("alert")).to_contain_text("allows only an approved template")
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "allows only an approved template", timeout=LIVE_WAIT_MS
+    )
     outbound = (await tenant.test.get("/v1/messages", params={"direction": "outbound"})).json()["data"]
     assert outbound == []
     await page.reload()
@@ -139,12 +142,16 @@ async def test_template_lint_errors_appear_while_typing(
     await page.goto(f"{server}/dashboard/templates/new")
     await page.locator("#t-name").fill("order_shipped")
     await page.locator("#t-body").press_sequentially("Hi {{1}}, your order has shipped.", delay=5)
-    await expect(page.locator("li.issue[data-code='example_missing']")).to_be_visible()
+    await expect(page.locator("li.issue[data-code='example_missing']")).to_be_visible(timeout=LIVE_WAIT_MS)
     await expect(page.locator("#lint-result")).to_have_text("Fix these before submitting:")
     await page.get_by_label("Body examples").press_sequentially("Ada", delay=5)
-    await expect(page.locator("#lint-result")).to_have_text("No errors: ready to submit.")
+    await expect(page.locator("#lint-result")).to_have_text(
+        "No errors: ready to submit.", timeout=LIVE_WAIT_MS
+    )
     await page.get_by_role("button", name="Submit for review").click()
-    await expect(page.get_by_role("heading", name="Template order_shipped")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Template order_shipped")).to_be_visible(
+        timeout=LIVE_WAIT_MS
+    )
     assert page.errors == []
 
 
@@ -161,10 +168,10 @@ async def test_a_campaign_from_csv_shows_its_estimate_and_its_progress_reaches_1
         {"name": "people.csv", "mimeType": "text/csv", "buffer": csv.encode()}
     )
     await page.get_by_role("button", name="Estimate").click()
-    await expect(page.locator("#estimate-reachable")).to_have_text("3")
+    await expect(page.locator("#estimate-reachable")).to_have_text("3", timeout=LIVE_WAIT_MS)
     assert (await tenant.test.get("/v1/campaigns")).json()["data"] == []
     await page.get_by_role("button", name="Start campaign").click()
-    await expect(page.get_by_role("heading", name="Campaign Spring sale")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Campaign Spring sale")).to_be_visible(timeout=LIVE_WAIT_MS)
     progress = page.locator(".progress")
     await expect(progress).to_have_attribute("data-percent", "100", timeout=LIVE_WAIT_MS)
     await expect(progress.locator("progress")).to_have_attribute("value", "4")
