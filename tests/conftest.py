@@ -36,6 +36,8 @@ from omniroute.migrations.runner import upgrade
 from omniroute.workspaces import service as workspaces
 from omniroute.workspaces.models import Workspace
 
+pytest_plugins = ["tests.browser"]  # the ``browser`` fixture (headless chromium)
+
 FAST_SANDBOX = {
     "sandbox_status_interval": 0.05,
     "sandbox_template_review_seconds": 0.1,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -25,6 +26,8 @@ from omniroute.core.errors import AuthenticationError
 from omniroute.core.http import RequestContextMiddleware, api_router, install_error_handlers
 from omniroute.core.openapi import API_KEY, install_openapi
 from omniroute.core.time import utcnow
+from omniroute.dashboard import endpoints as dashboard
+from omniroute.dashboard.stream import stream_router as dashboard_stream
 from omniroute.hooks.endpoints import router as hooks_router
 from omniroute.hooks.service import PROCESS_JOB
 from omniroute.hooks.tasks import WEBHOOK_BATCH_SIZE, apply_webhooks
@@ -158,6 +161,13 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     app.include_router(hooks_router)
     app.include_router(webchat_router)
     app.include_router(webchat_scripts)
+    app.include_router(dashboard.router)
+    app.include_router(dashboard_stream)
+    app.mount(
+        "/dashboard/static",
+        StaticFiles(packages=[("omniroute.dashboard", "static")]),
+        name="dashboard-static",
+    )
 
     @app.get(
         "/healthz",

@@ -139,6 +139,7 @@ def serve(
     base = f"http://{host}:{port}"
     console.print(f"\n[bold green]omniroute[/] is starting on [bold]{base}[/]")
     console.print(f"  API docs:      {base}/docs")
+    console.print(f"  Dashboard:     {base}/dashboard  (sign in with the test API key below)")
     console.print(f"  Database:      {_redacted(settings.database_url)}")
     if created_key is not None:
         console.print(f"  Secret key:    created {created_key} (encrypts channel secrets; back it up)")

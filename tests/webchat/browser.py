@@ -1,31 +1,14 @@
-"""Debian's chromium driven by Playwright (never ``playwright install``): the browser the
-widget's tests and ``scripts/screenshot-widget`` use, and a host page on its own loopback
-origin that embeds the widget."""
+"""A host page on its own loopback origin that embeds the widget (the browser itself is
+``tests/browser.py``)."""
 
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from aiohttp import web
 
 from tests.conftest import _free_port
-
-CHROMIUM = Path("/usr/bin/chromium")
-ENSURE = Path(__file__).resolve().parents[2] / "scripts" / "ensure-chromium"
-
-
-def chromium_problem() -> str | None:
-    """Install chromium if it is missing and we may (root with apt); None when it is there."""
-    if CHROMIUM.exists():
-        return None
-    if shutil.which("apt-get") is None:
-        return "chromium is not installed and there is no apt-get to install it"
-    result = subprocess.run([str(ENSURE)], capture_output=True, text=True, timeout=900, check=False)
-    return None if CHROMIUM.exists() else f"chromium could not be installed: {result.stderr.strip()}"
 
 
 def host_page(server: str, public_key: str) -> str:

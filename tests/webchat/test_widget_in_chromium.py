@@ -2,29 +2,17 @@
 writes, the business answers through POST /v1/messages, the answer appears live, and the
 conversation survives a reload."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import Tenant, eventually
-from tests.webchat.browser import CHROMIUM, chromium_problem, host_site
+from tests.webchat.browser import host_site
 from tests.webchat.conftest import create_web_channel, reply
 from tests.webchat.test_replies import history
 
 playwright_api = pytest.importorskip("playwright.async_api")
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Any]:
-    problem = chromium_problem()
-    if problem is not None:
-        pytest.skip(problem)
-    async with playwright_api.async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
 
 
 async def inbound(client: httpx.AsyncClient, channel_id: str) -> list[dict[str, Any]]:

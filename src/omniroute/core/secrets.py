@@ -95,6 +95,14 @@ class Keyring:
                 "a stored channel secret cannot be decrypted with the configured keys"
             ) from exc
 
+    def decrypt_recent(self, stored: str, max_age_seconds: int) -> str | None:
+        """The plaintext of a value this keyring encrypted within ``max_age_seconds``; None
+        when it is older, altered, or from other keys (a dashboard session cookie)."""
+        try:
+            return self._fernet.decrypt(stored.removeprefix(PREFIX).encode(), ttl=max_age_seconds).decode()
+        except InvalidToken:
+            return None
+
     def seal(self, config: dict[str, Any]) -> dict[str, Any]:
         """The config as stored: secret values encrypted with the first key."""
         return {

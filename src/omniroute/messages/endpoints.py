@@ -2,10 +2,8 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import or_
 
 from omniroute.channels.models import Channel, ChannelType
-from omniroute.contacts.models import Contact
 from omniroute.core import metrics
 from omniroute.core.deps import SessionDep, end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, ProviderFailure, not_found
@@ -13,6 +11,7 @@ from omniroute.core.http import api_router
 from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate
 from omniroute.messages import email, service
+from omniroute.messages.listing import MessageFilter, filtered
 from omniroute.messages.models import Direction, Message, MessageStatus
 from omniroute.messages.schemas import DeliveryReportList, MessageOut, SendMessage, StatusChangeOut
 from omniroute.providers.errors import ProviderError
@@ -56,21 +55,8 @@ async def list_messages(
     campaign_id: str | None = None,
     reference: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[MessageOut]:
-    statement = service.scoped(auth)
-    if channel_id:
-        statement = statement.where(Message.channel_id == channel_id)
-    if status:
-        statement = statement.where(Message.status == status)
-    if direction:
-        statement = statement.where(Message.direction == direction)
-    if contact:
-        statement = statement.join(Contact, Contact.id == Message.contact_id).where(
-            or_(Contact.id == contact, Contact.address == contact)
-        )
-    if campaign_id:
-        statement = statement.where(Message.campaign_id == campaign_id)
-    if reference:
-        statement = statement.where(Message.reference == reference)
+    where = MessageFilter(channel_id, status, direction, None, contact, campaign_id, reference)
+    statement = filtered(auth, where)
     rows, has_more, cursor = await paginate(session, statement, Message.id, page)
     return Page(data=[service.to_out(m) for m in rows], has_more=has_more, next_cursor=cursor)
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.deps import SessionDep
 from omniroute.core.errors import AuthenticationError, PermissionDeniedError
@@ -59,6 +60,13 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
         raise AuthenticationError(
             "authentication_required", "Use the Bearer scheme: 'Authorization: Bearer <api key>'."
         )
+    context = await resolve_key(session, token)
+    request.state.auth = context
+    return context
+
+
+async def resolve_key(session: AsyncSession, token: str) -> AuthContext:
+    """The workspace and mode an API key opens (the dashboard's session holds the key too)."""
     found = (await session.execute(KEY_AND_WORKSPACE, {"key_hash": keys.hash_key(token)})).first()
     api_key, workspace = found if found else (None, None)
     now = utcnow()  # real time: a key is a credential, not test-mode data
@@ -70,7 +78,7 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
         )
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         api_key.last_used_at = now
-    context = AuthContext(
+    return AuthContext(
         workspace=workspace,
         mode=Mode(api_key.mode),
         workspace_id=workspace.id,
@@ -78,8 +86,6 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
         clock_offset_seconds=workspace.test_clock_offset_seconds,
         admin=api_key.admin,
     )
-    request.state.auth = context
-    return context
 
 
 Auth = Annotated[AuthContext, Depends(authenticate)]

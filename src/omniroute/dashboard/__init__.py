@@ -1,0 +1,1 @@
+"""The web dashboard at ``/dashboard``: server-rendered pages over the domain services."""
