@@ -289,7 +289,10 @@ async def advance(
             mode=Mode(verification.mode),
         )
         return refusals
-    if verification.channel is not None:  # every channel was tried; none delivered
+    if verification.channel is not None and all(
+        a["status"] in ("failed", "skipped") for a in verification.attempts
+    ):
+        # every channel was tried and each failed finally: the code cannot arrive
         await close(session, verification, VerificationStatus.FAILED, now, reason="undeliverable")
     return refusals
 
@@ -483,6 +486,10 @@ async def follow(
     if message.status in (MessageStatus.DELIVERED, MessageStatus.READ):
         _set_attempt(verification, index, status="delivered")
         return
+    if message.status == MessageStatus.SENT:
+        if verification.attempts[index]["status"] == "queued":
+            _set_attempt(verification, index, status="sent")
+        return
     if message.status != MessageStatus.FAILED:
         return
     error = message.error or {}
@@ -499,13 +506,18 @@ async def follow(
 async def delivery_timed_out(
     session: AsyncSession, verification: Verification, settings: Settings, message: Message, now: datetime
 ) -> None:
-    """No delivery receipt in time for the current attempt: try the next channel (the
-    message itself goes on; a late receipt is still recorded)."""
+    """No delivery receipt in time for the current attempt: try the next channel, if any
+    (the message itself goes on; a late receipt is still recorded). An SMTP relay gives
+    no receipt beyond accepting the email, so an email counts once it is sent."""
     index = _attempt_index(verification, message.id)
+    receipts = {MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED}
+    if index is not None and verification.attempts[index]["channel"] == ChannelType.EMAIL:
+        receipts.add(MessageStatus.SENT)
     if (
         index is None
         or index != len(verification.attempts) - 1
-        or message.status in (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED)
+        or len(verification.attempts) == len(verification.channels)
+        or message.status in receipts
         or not await still_pending(session, verification, now)
     ):
         return

@@ -17,13 +17,13 @@ from omniroute.verifications import service
 from omniroute.verifications.models import Verification
 from omniroute.workspaces.models import Workspace
 
-FOLLOWED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED})
+FOLLOWED = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED})
 
 
 @hooks.follow_status
 def message_status_changed(session: AsyncSession, message: Message, at: datetime) -> None:
-    """An OTP message (its reference is its verification's id) was delivered or failed:
-    the verification follows it in a job, after this change commits."""
+    """An OTP message (its reference is its verification's id) was sent, delivered or
+    failed: the verification follows it in a job, after this change commits."""
     if not (message.reference or "").startswith(service.ID_PREFIX) or message.status not in FOLLOWED:
         return
     queue.enqueue(
