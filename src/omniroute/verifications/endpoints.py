@@ -112,7 +112,7 @@ async def create_whatsapp_template(
             param="channel_id",
         )
     button: dict[str, object] = {"type": "OTP", "otp_type": body.otp_type, "text": body.button_text}
-    if body.otp_type == "ONE_TAP":
+    if body.otp_type == "ONE_TAP" and body.package_name is not None:
         button["supported_apps"] = [
             {"package_name": body.package_name, "signature_hash": body.signature_hash}
         ]
