@@ -2,12 +2,14 @@
 (``follow``, enqueued by the status hook below), its current attempt got no delivery
 receipt in time, or it expired. Each locks the verification, so they never interleave."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.config import Settings
 from omniroute.core.tenancy import Mode
 from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, task
@@ -50,30 +52,33 @@ async def _locked(session: AsyncSession, payload: dict[str, Any]) -> tuple[Verif
     return verification, workspace.now(Mode(verification.mode))
 
 
-async def _message(session: AsyncSession, verification: Verification, message_id: str) -> Message | None:
-    return await session.scalar(
-        select(Message).where(Message.id == message_id, Message.workspace_id == verification.workspace_id)
-    )
+MessageStep = Callable[[AsyncSession, Verification, Settings, Message, datetime], Awaitable[None]]
+
+
+async def _about_message(ctx: JobContext, payload: dict[str, Any], step: MessageStep) -> None:
+    """Run ``step`` on the locked verification and the message the job is about."""
+    async with ctx.db.transaction() as session:
+        found = await _locked(session, payload)
+        if found is None:
+            return
+        verification, now = found
+        message = await session.scalar(
+            select(Message).where(
+                Message.id == payload["message_id"], Message.workspace_id == verification.workspace_id
+            )
+        )
+        if message is not None:
+            await step(session, verification, ctx.services.settings, message, now)
 
 
 @task(service.FOLLOW_JOB)
 async def follow(ctx: JobContext, payload: dict[str, Any]) -> None:
-    async with ctx.db.transaction() as session:
-        found = await _locked(session, payload)
-        message = await _message(session, found[0], payload["message_id"]) if found else None
-        if found is None or message is None:
-            return
-        await service.follow(session, found[0], ctx.services.settings, message, found[1])
+    await _about_message(ctx, payload, service.follow)
 
 
 @task(service.TIMEOUT_JOB)
 async def delivery_timeout(ctx: JobContext, payload: dict[str, Any]) -> None:
-    async with ctx.db.transaction() as session:
-        found = await _locked(session, payload)
-        message = await _message(session, found[0], payload["message_id"]) if found else None
-        if found is None or message is None:
-            return
-        await service.delivery_timed_out(session, found[0], ctx.services.settings, message, found[1])
+    await _about_message(ctx, payload, service.delivery_timed_out)
 
 
 @task(service.EXPIRE_JOB)
