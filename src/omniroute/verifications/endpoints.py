@@ -11,6 +11,7 @@ from omniroute.channels.models import Channel, ChannelType
 from omniroute.core.deps import SessionDep
 from omniroute.core.errors import InvalidRequestError
 from omniroute.core.http import api_router
+from omniroute.core.openapi import error_responses
 from omniroute.policy.templates import TemplateCategory
 from omniroute.services import ServicesDep, wake_workers_after_commit
 from omniroute.templates import service as templates
@@ -45,6 +46,7 @@ router = api_router(prefix="/verifications", tags=["verifications"])
     "when a send fails or is not delivered in time. The code is never in a live-mode response; "
     "test mode returns it as `test_code`. 429 `rate_limited` (`details.retry_after`) when the "
     "destination had too many codes or one just now.",
+    responses=error_responses(404, 429),
 )
 async def create_verification(
     body: VerificationCreate, auth: Auth, session: SessionDep, request: Request, services: ServicesDep
@@ -54,7 +56,7 @@ async def create_verification(
     return service.to_out(verification, test_code=code if auth.is_test else None)
 
 
-@router.post("/check", summary="Check the code last sent to a destination")
+@router.post("/check", summary="Check the code last sent to a destination", responses=error_responses(404))
 async def check_by_destination(body: CheckDestination, auth: Auth, session: SessionDep) -> CheckOut:
     verification = await service.latest_for(session, auth, body.to)
     return await service.check(session, auth, verification.id, body.code, auth.now())
