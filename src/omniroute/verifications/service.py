@@ -8,7 +8,6 @@ the verification leaves ``pending``. An OTP message is stored with its code mask
 (``*`` per digit, so an SMS keeps its encoding and segments); the dispatcher puts the
 code back into what it hands the provider, in memory only (``reveal``)."""
 
-import logging
 import math
 import secrets
 import string
@@ -47,8 +46,6 @@ from omniroute.verifications import texts
 from omniroute.verifications.models import Verification, VerificationSettings, VerificationStatus
 from omniroute.verifications.schemas import AttemptOut, CheckOut, VerificationCreate, VerificationOut
 from omniroute.workspaces.models import Workspace
-
-log = logging.getLogger(__name__)
 
 FOLLOW_JOB = "verifications.follow"
 TIMEOUT_JOB = "verifications.delivery_timeout"
