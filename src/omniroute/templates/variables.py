@@ -182,6 +182,16 @@ def build_send_components(
     """Check a send's ``parameters`` against the template's ``variables`` and build Meta's
     ``template.components``. Also return the body values by variable, for hydration."""
     named = variables["format"] == "named"
+    given_buttons = parameters.get("buttons")
+    if (
+        any(spec["type"] == "OTP" for spec in variables["buttons"])
+        and "body" not in parameters
+        and isinstance(given_buttons, list)
+        and given_buttons
+    ):
+        # AUTHENTICATION: Meta takes the code as the body's and the OTP button's parameter;
+        # given once (for the button), it is both.
+        parameters = {**parameters, "body": given_buttons[:1]}
     unknown = set(parameters) - {"header", "body", "buttons", "quick_replies"}
     if unknown:
         raise _mismatch(sorted(unknown)[0], None, sorted(unknown), "is not a parameter group")
