@@ -41,6 +41,7 @@ from omniroute.messages.service import DISPATCH_JOB
 from omniroute.sandbox.endpoints import router as sandbox_router
 from omniroute.services import Services, build_services
 from omniroute.templates.endpoints import router as templates_router
+from omniroute.verifications.endpoints import router as verifications_router
 from omniroute.webchat.endpoints import router as webchat_router
 from omniroute.webchat.endpoints import scripts as webchat_scripts
 from omniroute.webchat.guard import VisitorApiMiddleware
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         messages_router,
         campaigns_router,
         usage_router,
+        verifications_router,
         contacts_router,
         sandbox_router,
         webhooks_router,

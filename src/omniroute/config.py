@@ -122,6 +122,35 @@ class Settings(BaseSettings):
         description="When set, GET /metrics requires `Authorization: Bearer <token>`; unset, it is open "
         "to whoever can reach the port (it shows counts per channel id, never content).",
     )
+    verification_max_checks: int = Field(
+        default=5, ge=1, le=20, description="Checks a one-time code allows before max_attempts_reached."
+    )
+    verification_sends_per_destination: int = Field(
+        default=5, ge=1, description="Verifications one destination may be sent within the send window."
+    )
+    verification_send_window_seconds: int = Field(
+        default=600, ge=1, description="The window verification_sends_per_destination counts over."
+    )
+    verification_resend_cooldown_seconds: int = Field(
+        default=30, ge=0, description="Shortest time between two verifications to the same destination."
+    )
+    verification_delivery_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A code not reported delivered within this moves on to the next channel.",
+    )
+    verification_sms_prefix_digits: int = Field(
+        default=6,
+        ge=1,
+        le=15,
+        description="Digits of a number (after '+') that form the prefix the SMS pumping guard counts by.",
+    )
+    verification_sms_prefix_per_hour: int = Field(
+        default=30,
+        ge=1,
+        description="Verifications per hour to the numbers of one prefix before SMS codes there are "
+        "refused (SMS pumping guard).",
+    )
     log_retention_days: int = Field(
         default=30, ge=1, description="Days that request logs, events and webhook deliveries are kept."
     )

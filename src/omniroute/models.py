@@ -14,6 +14,7 @@ from omniroute.providers.sandbox.models import SandboxTemplate
 from omniroute.requestlog.models import RequestLogEntry
 from omniroute.sms.models import DeliveryReport, SmppBind, SmsPart
 from omniroute.templates.models import Template, TemplateStatusChange
+from omniroute.verifications.models import Verification, VerificationSettings
 from omniroute.webchat.models import PushSubscription, Visitor, VisitorStream
 from omniroute.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from omniroute.workspaces.models import ApiKey, Workspace
@@ -42,6 +43,8 @@ __all__ = [
     "SmsPart",
     "Template",
     "TemplateStatusChange",
+    "Verification",
+    "VerificationSettings",
     "Visitor",
     "VisitorStream",
     "WebhookAttempt",

@@ -9,6 +9,7 @@ from omniroute.messages import dispatch
 from omniroute.providers.sandbox import tasks as sandbox_tasks
 from omniroute.providers.smpp import tasks as smpp_tasks
 from omniroute.templates import tasks as template_tasks
+from omniroute.verifications import tasks as verification_tasks
 from omniroute.webhooks import tasks as webhook_tasks
 
 REGISTERED_MODULES = (
@@ -20,6 +21,7 @@ REGISTERED_MODULES = (
     sandbox_tasks,
     smpp_tasks,
     template_tasks,
+    verification_tasks,
     webhook_tasks,
     window_tasks,
 )

@@ -11,6 +11,8 @@ which ``omniroute serve`` creates (mode 0600) on first start for the embedded se
 in ``SECRET_KEYS`` are stored as ``fernet:<token>``, everything else as plain JSON, and
 code above the database only ever sees plaintext."""
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 from typing import Any
@@ -73,12 +75,19 @@ class Keyring:
                 "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`) "
                 f"or run `omniroute serve` once to create {KEY_FILE}"
             )
+        self._keys = keys
         try:
             self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         except ValueError as exc:
             raise SecretKeyMissing(
                 f"OMNIROUTE_SECRET_KEY holds a key that is not a Fernet key ({exc})"
             ) from exc
+
+    def digests(self, value: str) -> list[str]:
+        """HMAC-SHA256 of ``value`` under each key, the first key's first: a keyed hash for
+        what is compared but never read back (one-time codes). Store the first; compare
+        against all, so a rotation does not invalidate what was hashed just before it."""
+        return [hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest() for key in self._keys]
 
     def encrypt(self, value: str) -> str:
         return PREFIX + self._fernet.encrypt(value.encode()).decode()

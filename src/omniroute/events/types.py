@@ -25,6 +25,10 @@ class EventType(StrEnum):
     CAMPAIGN_STARTED = "campaign.started"
     CAMPAIGN_PAUSED = "campaign.paused"
     CAMPAIGN_COMPLETED = "campaign.completed"
+    VERIFICATION_APPROVED = "verification.approved"
+    VERIFICATION_FAILED = "verification.failed"
+    """A one-time code that can no longer be approved: every channel failed, too many
+    wrong checks, or it expired (``data.reason``)."""
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
 
 

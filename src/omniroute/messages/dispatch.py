@@ -38,7 +38,7 @@ from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.jobs import queue
 from omniroute.jobs.registry import JobContext, RetryLater, task
 from omniroute.jobs.worker import backoff
-from omniroute.messages import pacing, service
+from omniroute.messages import hooks, pacing, service
 from omniroute.messages.facts import BatchFacts
 from omniroute.messages.models import Message, MessageKind, MessageStatus
 from omniroute.messages.pacing import Pacer
@@ -351,7 +351,7 @@ async def _prepare(
             category=decision.template["category"],
             components=decision.template_components,
         )
-    return OutboundMessage(
+    prepared = OutboundMessage(
         message_id=message.id,
         recipient=message.recipient,
         content_type=message.content_type,
@@ -359,6 +359,7 @@ async def _prepare(
         template=template,
         metadata=message.extra_metadata or {},
     )
+    return await hooks.outbound(session, message, prepared)
 
 
 def _outcome_unknown(session: AsyncSession, message: Message, now: datetime, grace: float, why: str) -> None:

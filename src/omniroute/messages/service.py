@@ -23,6 +23,7 @@ from omniroute.events import service as events
 from omniroute.events.types import EventType
 from omniroute.jobs import queue
 from omniroute.messages import email as email_content
+from omniroute.messages import hooks
 from omniroute.messages.facts import Facts
 from omniroute.messages.models import (
     Direction,
@@ -437,6 +438,7 @@ def transition(
     session.add(MessageStatusChange(message_id=message.id, status=status, at=at, detail=detail))
     if status is not MessageStatus.FAILED:  # ``fail`` records it once the error is set
         record_status_event(session, message, at)
+        hooks.status_changed(session, message, at)
     return True
 
 
@@ -455,6 +457,7 @@ def fail(
     message.provider_call_started_at = None
     message.next_attempt_at = None
     record_status_event(session, message, at)
+    hooks.status_changed(session, message, at)
     return True
 
 

@@ -38,9 +38,12 @@ def expected_variables(components: list[dict[str, Any]]) -> dict[str, Any]:
     header_format = str(header.get("format", "TEXT")).upper() if header else None
     header_vars = _unique(tokens(str(header.get("text", "")))) if header_format == "TEXT" and header else []
     body_vars = _unique(tokens(str(body.get("text", "")))) if body else []
+    buttons_given = buttons.get("buttons", []) if buttons else []
+    if body and "text" not in body and any(str(b.get("type", "")).upper() == "OTP" for b in buttons_given):
+        body_vars = ["1"]  # AUTHENTICATION: Meta writes "{{1}} is your verification code."
     button_params: list[dict[str, Any]] = []
     quick_replies: list[int] = []
-    for index, button in enumerate(buttons.get("buttons", []) if buttons else []):
+    for index, button in enumerate(buttons_given):
         kind = str(button.get("type", "")).upper()
         if kind == "URL" and tokens(str(button.get("url", ""))):
             button_params.append({"index": index, "type": "URL"})
@@ -179,6 +182,16 @@ def build_send_components(
     """Check a send's ``parameters`` against the template's ``variables`` and build Meta's
     ``template.components``. Also return the body values by variable, for hydration."""
     named = variables["format"] == "named"
+    given_buttons = parameters.get("buttons")
+    if (
+        any(spec["type"] == "OTP" for spec in variables["buttons"])
+        and "body" not in parameters
+        and isinstance(given_buttons, list)
+        and given_buttons
+    ):
+        # AUTHENTICATION: Meta takes the code as the body's and the OTP button's parameter;
+        # given once (for the button), it is both.
+        parameters = {**parameters, "body": given_buttons[:1]}
     unknown = set(parameters) - {"header", "body", "buttons", "quick_replies"}
     if unknown:
         raise _mismatch(sorted(unknown)[0], None, sorted(unknown), "is not a parameter group")
