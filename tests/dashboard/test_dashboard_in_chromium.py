@@ -28,6 +28,7 @@ MAIN_PAGES = (
     "/dashboard/campaigns/new",
     "/dashboard/channels",
     "/dashboard/webhooks",
+    "/dashboard/verifications",
     "/dashboard/usage",
     "/dashboard/logs",
 )

@@ -238,3 +238,19 @@ async def test_a_webhook_delivery_is_retried_from_its_page(viewer: Viewer, tenan
         lambda: tenant.test.get(deliveries_path),
         lambda r: any(a["manual"] for a in r.json()["data"][0]["attempts"]),
     )
+
+
+async def test_verifications_lists_codes_sent_with_their_attempts_and_conversion(
+    viewer: Viewer, tenant: Tenant
+) -> None:
+    created = await tenant.test.post("/v1/verifications", json={"to": CUSTOMER, "channels": ["sms"]})
+    assert created.status_code == 201, created.text
+    verification = created.json()
+    checked = await tenant.test.post(
+        f"/v1/verifications/{verification['id']}/check", json={"code": verification["test_code"]}
+    )
+    assert checked.json()["status"] == "approved"
+    html = await viewer.page("/dashboard/verifications")
+    assert verification["id"] in html and "approved" in html and "sms " in html
+    assert "sms 1 of 1 approved (100 %)" in html
+    assert verification["test_code"] not in html.split("<tbody>")[1]  # the code itself is never shown

@@ -47,6 +47,8 @@ from omniroute.templates import service as templates
 from omniroute.templates.lint import lint
 from omniroute.templates.models import Template
 from omniroute.templates.schemas import TemplateCreate, TemplateEdit
+from omniroute.verifications import service as verifications
+from omniroute.verifications.models import Verification
 from omniroute.webhooks import service as webhooks
 from omniroute.webhooks.models import WebhookDelivery, WebhookEndpoint
 from omniroute.webhooks.schemas import DeliveryOut
@@ -586,6 +588,36 @@ async def usage_page(
         total=service.total_cost(result.data),
         widest=max((row.messages for row in result.data), default=0),
     )
+
+
+@router.get("/verifications")
+async def verification_list(request: Request, viewer: ViewerDep, db: SessionDep) -> HTMLResponse:
+    rows = await db.scalars(
+        verifications.scoped(viewer.auth).order_by(Verification.id.desc()).limit(service.LIST_LENGTH)
+    )
+    conversion = "; ".join(
+        f"{channel} {approved} of {total} approved ({approved * 100 // total} %)"
+        for channel, total, approved in await verifications.report(db, viewer.auth, None, None)
+    )
+    table = Table(
+        caption="Latest one-time codes (codes are never shown)"
+        + (f". Conversion by channel: {conversion}" if conversion else ""),
+        columns=["ID", "To", "Status", "Attempts", "Checks left", "Created", "Expires"],
+        rows=[
+            [
+                v.id,
+                v.to,
+                v.status,
+                ", ".join(f"{attempt['channel']} {attempt['status']}" for attempt in v.attempts) or None,
+                v.checks_left,
+                v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                v.expires_at.strftime("%Y-%m-%d %H:%M:%S"),
+            ]
+            for v in rows
+        ],
+        empty="No verifications yet: send a code with POST /v1/verifications.",
+    )
+    return page(request, "list.html", viewer, title="Verifications", table=table)
 
 
 @router.get("/logs")

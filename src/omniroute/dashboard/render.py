@@ -42,6 +42,7 @@ NAV: list[NavItem] = [
     NavItem("/dashboard/campaigns", "Campaigns"),
     NavItem("/dashboard/channels", "Channels"),
     NavItem("/dashboard/webhooks", "Webhooks"),
+    NavItem("/dashboard/verifications", "Verifications"),
     NavItem("/dashboard/usage", "Usage"),
     NavItem("/dashboard/logs", "Logs"),
 ]
