@@ -1,5 +1,6 @@
 """A check is spent with one conditional UPDATE: of concurrent checks with the right
-code exactly one approves, and no check is lost (PostgreSQL: SQLite serialises writers)."""
+code exactly one approves, and no check is lost; concurrent sends to one destination
+count each other (PostgreSQL: SQLite serialises writers)."""
 
 import asyncio
 from collections import Counter
@@ -34,3 +35,11 @@ async def test_ten_racing_checks_approve_one_and_never_exceed_the_check_budget(t
     shown = await fetch(tenant.test, created["id"])
     assert shown["checks_left"] >= 0
     assert shown["status"] == ("approved" if approvals else "max_attempts_reached")
+
+
+async def test_racing_sends_to_one_destination_send_one_code_and_refuse_the_rest(tenant: Tenant) -> None:
+    body = {"to": "+2348031112222", "channels": ["sms"]}
+    responses = await asyncio.gather(*(tenant.test.post("/v1/verifications", json=body) for _ in range(8)))
+    assert Counter(r.status_code for r in responses) == {201: 1, 429: 7}, [r.text for r in responses]
+    refused = [r.json()["error"] for r in responses if r.status_code == 429]
+    assert {error["details"]["reason"] for error in refused} == {"resend_cooldown"}

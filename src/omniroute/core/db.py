@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import JSON, MetaData, event
+from sqlalchemy import JSON, MetaData, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
@@ -225,6 +225,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def serialize_on(session: AsyncSession, key: str) -> None:
+    """Make transactions that decide on the same ``key`` (count, then insert) take turns
+    until this one commits: a PostgreSQL advisory transaction lock. SQLite needs none, its
+    writers already take turns."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 async def connect_postgres(url: str) -> "asyncpg.Connection":

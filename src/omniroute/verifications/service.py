@@ -21,6 +21,7 @@ from omniroute.channels import service as channels
 from omniroute.channels.models import Channel, ChannelType
 from omniroute.config import Settings
 from omniroute.core import email_address
+from omniroute.core.db import serialize_on
 from omniroute.core.errors import (
     APIError,
     ConflictError,
@@ -205,7 +206,9 @@ async def _refuse_over_send_limits(
     session: AsyncSession, tenant: Tenant, settings: Settings, to: str, now: datetime
 ) -> None:
     """At most ``verification_sends_per_destination`` per window, and a cooldown between
-    two; 429 ``rate_limited`` with ``details.retry_after`` (whole seconds) otherwise."""
+    two; 429 ``rate_limited`` with ``details.retry_after`` (whole seconds) otherwise.
+    Concurrent sends to one destination take turns here, so none counts before another commits."""
+    await serialize_on(session, f"verification-sends:{tenant.workspace_id}:{tenant.mode}:{to}")
     window = timedelta(seconds=settings.verification_send_window_seconds)
     recent = (
         await session.scalars(
