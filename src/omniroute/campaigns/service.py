@@ -445,11 +445,12 @@ async def guard_reason(
     is paused or disabled, or ``threshold`` of its messages failed with a quality code."""
     if channel.quality_rating == QualityRating.RED:
         return "channel_quality_red"
-    template = await session.get(Template, campaign.template["id"])
-    if template is None or template.status in (TemplateStatus.PAUSED, TemplateStatus.DISABLED):
-        return f"template_{(template.status if template else 'deleted').lower()}"
-    if template.status != TemplateStatus.APPROVED:
-        return f"template_{template.status.lower()}"
+    if campaign.template is not None:
+        template = await session.get(Template, campaign.template["id"])
+        if template is None or template.status in (TemplateStatus.PAUSED, TemplateStatus.DISABLED):
+            return f"template_{(template.status if template else 'deleted').lower()}"
+        if template.status != TemplateStatus.APPROVED:
+            return f"template_{template.status.lower()}"
     since = campaign.resumed_at or campaign.started_at
     failed = select(Message.error).where(
         Message.campaign_id == campaign.id, Message.status == MessageStatus.FAILED
@@ -562,7 +563,7 @@ async def make_messages(
         draft = messages.Draft(
             content_type="template",
             content=None,
-            template={**campaign.template, "parameters": recipient.parameters or {}},
+            template={**(campaign.template or {}), "parameters": recipient.parameters or {}},
             fallback=None,
         )
         try:
