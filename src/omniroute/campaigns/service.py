@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -289,9 +289,24 @@ def start(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
     _record(session, campaign, EventType.CAMPAIGN_STARTED, now)
 
 
+def not_handed_over() -> ColumnElement[bool]:
+    """Messages not at the provider: queued, or waiting to be tried again (``sending``
+    with no call in progress, no provider id and no unknown outcome)."""
+    return or_(
+        Message.status == MessageStatus.QUEUED,
+        and_(
+            Message.status == MessageStatus.SENDING,
+            Message.provider_call_started_at.is_(None),
+            Message.provider_message_id.is_(None),
+            Message.outcome_unknown_since.is_(None),
+        ),
+    )
+
+
 async def queued_message_ids(session: AsyncSession, campaign: Campaign) -> list[str]:
+    """The campaign's messages not handed over, in id order (the order dispatch locks in)."""
     rows = await session.scalars(
-        select(Message.id).where(Message.campaign_id == campaign.id, Message.status == MessageStatus.QUEUED)
+        select(Message.id).where(Message.campaign_id == campaign.id, not_handed_over()).order_by(Message.id)
     )
     return list(rows)
 
@@ -341,13 +356,19 @@ async def resume(session: AsyncSession, campaign: Campaign, now: datetime) -> No
         for message_id in chunk:
             if dispatch_job_id(message_id) not in existing:
                 _enqueue_dispatch(session, campaign, message_id)
-    if await session.get(Job, run_job_id(campaign.id)) is None:
-        delay = (
-            (campaign.schedule_at - now).total_seconds()
-            if campaign.schedule_at and not campaign.started_at
-            else 0
-        )
-        _enqueue_run(session, campaign, max(delay, 0.0))
+    # The run job stays while the campaign is paused (checking every few seconds): bring
+    # it forward, or make it again if it is gone (a worker that holds it reschedules it).
+    delay = max(
+        (campaign.schedule_at - now).total_seconds()
+        if campaign.schedule_at and not campaign.started_at
+        else 0,
+        0.0,
+    )
+    run_job = await session.get(Job, run_job_id(campaign.id), with_for_update=True)
+    if run_job is None:
+        _enqueue_run(session, campaign, delay)
+    elif run_job.locked_by is None:
+        run_job.run_at = time.time() + delay
 
 
 async def cancel(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
@@ -358,8 +379,13 @@ async def cancel(session: AsyncSession, campaign: Campaign, now: datetime) -> No
     queued = await queued_message_ids(session, campaign)
     await _take_back_dispatch(session, queued)
     for start in range(0, len(queued), 500):
+        # Locked in id order, as dispatch locks them; one dispatch marked as being sent
+        # meanwhile no longer matches once its lock is released, and goes.
         rows = await session.scalars(
-            select(Message).where(Message.id.in_(queued[start : start + 500])).with_for_update()
+            select(Message)
+            .where(Message.id.in_(queued[start : start + 500]), not_handed_over())
+            .order_by(Message.id)
+            .with_for_update()
         )
         for message in rows:
             messages.fail(
