@@ -42,8 +42,10 @@ class Campaign(TenantScoped, Timestamped, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(40), ForeignKey("channels.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
-    template: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    """WhatsApp: ``{"id", "name", "language", "category"}`` as resolved at creation."""
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=False)
+    """WhatsApp: ``{"id", "name", "language", "category"}`` as resolved at creation. JSON
+    ``null`` for SMS and email campaigns (the column predates them and stays NOT NULL: on
+    SQLite relaxing it would copy the table, deleting its recipients by cascade)."""
     content: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     """SMS and email: ``{"category", "text": {"body"}}`` or ``{"category", "email":
     {"subject", "text", "html"}}``, with ``{{variable}}`` placeholders filled per recipient."""

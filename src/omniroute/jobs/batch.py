@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omniroute.core.db import is_database_unavailable
+from omniroute.core.db import is_database_unavailable, urgent_writes
 from omniroute.jobs import queue
 from omniroute.jobs.registry import BatchHandler
 from omniroute.jobs.worker import Worker
@@ -44,6 +44,12 @@ class BatchWorker(Worker):
         self.batch_size = min(batch_size, max_in_flight)
         self._in_flight = 0
 
+    async def run(self, stop: asyncio.Event) -> None:
+        # Claims are short and feed every lane: on SQLite they take the next writer turn
+        # (``core.db.urgent_writes``), so an urgent job is claimed without queueing.
+        urgent_writes.set(True)
+        await super().run(stop)
+
     def _claim_scope(self) -> tuple[int, int | None]:
         """A whole batch when there is room for one; with less room, only high-priority
         jobs, so a one-time code never waits for a bulk batch to come back."""
@@ -57,6 +63,9 @@ class BatchWorker(Worker):
         return [self._run_batch(claimed)]
 
     async def _run_batch(self, jobs: list[queue.ClaimedJob]) -> None:
+        # A batch with a job of a priority lane above bulk (a one-time code, a reply)
+        # writes ahead of queued ordinary transactions on SQLite (this task only).
+        urgent_writes.set(any(job.priority < queue.PRIORITY_BULK for job in jobs))
         try:
             retries = await self.handler(self.services, jobs)
         except Exception as exc:

@@ -33,21 +33,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("channel_id", "recipient", name=op.f("pk_pair_paces")),
     )
     op.create_index(op.f("ix_pair_paces_next_at"), "pair_paces", ["next_at"], unique=False)
-    with op.batch_alter_table("workspaces") as batch_op:
-        batch_op.add_column(sa.Column("live_marketing_frequency_cap_hours", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("test_marketing_frequency_cap_hours", sa.Integer(), nullable=True))
-    with op.batch_alter_table("campaigns") as batch_op:
-        batch_op.alter_column("template", existing_type=JSON, nullable=True)
-        batch_op.add_column(sa.Column("content", JSON, nullable=True))
+    # Plain ALTER TABLE, never a batch copy: on SQLite a batch drops and recreates the
+    # table, and dropping a parent table deletes its children through ON DELETE CASCADE
+    # (a workspace's channels and messages, a campaign's recipients).
+    op.add_column("workspaces", sa.Column("live_marketing_frequency_cap_hours", sa.Integer(), nullable=True))
+    op.add_column("workspaces", sa.Column("test_marketing_frequency_cap_hours", sa.Integer(), nullable=True))
+    op.add_column("campaigns", sa.Column("content", JSON, nullable=True))
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM campaigns WHERE template IS NULL")
-    with op.batch_alter_table("campaigns") as batch_op:
-        batch_op.drop_column("content")
-        batch_op.alter_column("template", existing_type=JSON, nullable=False)
-    with op.batch_alter_table("workspaces") as batch_op:
-        batch_op.drop_column("test_marketing_frequency_cap_hours")
-        batch_op.drop_column("live_marketing_frequency_cap_hours")
+    op.execute("DELETE FROM campaigns WHERE content IS NOT NULL")  # SMS and email campaigns
+    op.drop_column("campaigns", "content")
+    op.drop_column("workspaces", "test_marketing_frequency_cap_hours")
+    op.drop_column("workspaces", "live_marketing_frequency_cap_hours")
     op.drop_index(op.f("ix_pair_paces_next_at"), table_name="pair_paces")
     op.drop_table("pair_paces")
