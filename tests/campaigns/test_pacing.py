@@ -63,7 +63,8 @@ def urgent_within(settings: Settings) -> float:
     on PostgreSQL. On SQLite (one writer) the urgent send's claim and prepare take the next
     writer turn ahead of the campaign's queued transactions, but still wait for the one
     holding it, and the one process's event loop lags on this shared 2-core machine:
-    typically 0.1-0.4 s, at worst about 1.4 s measured (docs/campaigns.md), so two there."""
+    median 0.24 s, 3 of 30 measured over 1.2 s, the worst 1.96 s (docs/campaigns.md), so
+    two there."""
     return 1.0 if make_url(settings.database_url).get_backend_name() == "postgresql" else 2.0
 
 
