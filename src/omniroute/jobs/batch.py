@@ -44,11 +44,13 @@ class BatchWorker(Worker):
         self.batch_size = min(batch_size, max_in_flight)
         self._in_flight = 0
 
-    async def run(self, stop: asyncio.Event) -> None:
-        # Claims are short and feed every lane: on SQLite they take the next writer turn
-        # (``core.db.urgent_writes``), so an urgent job is claimed without queueing.
-        urgent_writes.set(True)
-        await super().run(stop)
+    async def _claim(self, limit: int, most_urgent: int | None) -> list[queue.ClaimedJob]:
+        # A claim woken by a commit that enqueued work (an accepted one-time code) takes
+        # the next SQLite writer turn (``core.db.urgent_writes``); the claims that follow
+        # a batch or a poll wait their turn, so bulk dispatch does not crowd out the other
+        # workers' transactions (a campaign's run, the network's statuses).
+        urgent_writes.set(self._woken)
+        return await super()._claim(limit, most_urgent)
 
     def _claim_scope(self) -> tuple[int, int | None]:
         """A whole batch when there is room for one; with less room, only high-priority
