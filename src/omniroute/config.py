@@ -44,6 +44,14 @@ class Settings(BaseSettings):
         ge=1,
         description="Campaign messages failed with 131048/131049/131050 (since start or resume) that pause it.",
     )
+    marketing_frequency_cap_hours: int = Field(
+        default=0,
+        ge=0,
+        le=720,
+        description="Default marketing frequency cap: a campaign's marketing message skips a recipient "
+        "who got a marketing message from the workspace within this many hours; 0: no cap (each "
+        "workspace may set its own with PATCH /v1/workspace).",
+    )
     unknown_outcome_grace_seconds: float = Field(
         default=900.0,
         ge=0,

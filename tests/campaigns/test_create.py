@@ -56,6 +56,7 @@ async def test_a_campaign_skips_bad_rows_with_reasons_and_completes_with_counts_
         "failed": 0,
         "replied": 0,
         "skipped": 4,
+        "frequency_capped": 0,
         "cancelled": 0,
     }
     assert final["cost"] == {"amount": "0.2064", "currency": "USD"}  # 4 x NG marketing 0.0516

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from omniroute.campaigns import estimate as estimates
 from omniroute.campaigns import service, usage
 from omniroute.campaigns.models import Campaign, CampaignRecipient
-from omniroute.campaigns.recipients import Row, from_csv, from_json
+from omniroute.campaigns.recipients import Row, Shape, from_csv, from_json
 from omniroute.campaigns.schemas import (
     MAX_JSON_RECIPIENTS,
     CampaignCreate,
@@ -38,7 +38,20 @@ router = api_router(prefix="/campaigns", tags=["campaigns"])
 usage_router = api_router(prefix="/usage", tags=["usage"])
 
 MAX_CSV_BYTES = 64 * 1024 * 1024
-CSV_FORM_FIELDS = ("channel_id", "name", "template_name", "template_language", "schedule_at", "on_limit")
+CSV_FORM_FIELDS = (
+    "channel_id",
+    "name",
+    "template_name",
+    "template_language",
+    "text",
+    "subject",
+    "html",
+    "category",
+    "schedule_at",
+    "on_limit",
+)
+"""The form fields of a CSV upload: a WhatsApp campaign's template, an SMS campaign's
+``text``, or an email campaign's ``subject`` with ``text`` and/or ``html``."""
 
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
@@ -47,16 +60,35 @@ _BODY_DOC: dict[str, Any] = {
             "application/json": {
                 "schema": {
                     "type": "object",
-                    "required": ["channel_id", "name", "template", "recipients"],
+                    "required": ["channel_id", "name", "recipients"],
                     "additionalProperties": False,
                     "properties": {
                         "channel_id": {"type": "string", "maxLength": 40},
                         "name": {"type": "string", "minLength": 1, "maxLength": 200},
                         "template": {
                             "type": "object",
+                            "description": "WhatsApp: the approved template.",
                             "required": ["name", "language"],
                             "properties": {"name": {"type": "string"}, "language": {"type": "string"}},
                         },
+                        "text": {
+                            "type": "object",
+                            "description": "SMS: the text, with {{variable}} placeholders.",
+                            "required": ["body"],
+                            "properties": {"body": {"type": "string", "minLength": 1}},
+                        },
+                        "email": {
+                            "type": "object",
+                            "description": "Email: subject and text and/or html, with {{variable}} placeholders.",
+                            "required": ["subject"],
+                            "properties": {
+                                "subject": {"type": "string", "minLength": 1},
+                                "text": {"type": "string"},
+                                "html": {"type": "string"},
+                                "reply_to": {"type": "string"},
+                            },
+                        },
+                        "category": {"type": "string", "enum": ["marketing", "utility"]},
                         "recipients": {
                             "type": "array",
                             "minItems": 1,
@@ -65,7 +97,10 @@ _BODY_DOC: dict[str, Any] = {
                                 "type": "object",
                                 "required": ["to"],
                                 "properties": {
-                                    "to": {"type": "string"},
+                                    "to": {
+                                        "type": "string",
+                                        "description": "A phone number or an email address.",
+                                    },
                                     "parameters": {"type": "object"},
                                     "reference": {"type": ["string", "null"], "maxLength": 200},
                                 },
@@ -79,20 +114,27 @@ _BODY_DOC: dict[str, Any] = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "required": ["channel_id", "name", "template_name", "template_language", "file"],
+                    "required": ["channel_id", "name", "file"],
                     "properties": {
                         "channel_id": {"type": "string"},
                         "name": {"type": "string"},
-                        "template_name": {"type": "string"},
-                        "template_language": {"type": "string"},
+                        "template_name": {"type": "string", "description": "WhatsApp."},
+                        "template_language": {"type": "string", "description": "WhatsApp."},
+                        "text": {
+                            "type": "string",
+                            "description": "SMS: the text; email: the plain text body.",
+                        },
+                        "subject": {"type": "string", "description": "Email."},
+                        "html": {"type": "string", "description": "Email."},
+                        "category": {"type": "string", "enum": ["marketing", "utility"]},
                         "schedule_at": {"type": "string", "format": "date-time"},
                         "on_limit": {"type": "string", "enum": ["wait", "fail"]},
                         "file": {
                             "type": "string",
                             "format": "binary",
                             "description": "CSV: a 'to' column, one column per template variable "
-                            "('1', '2', … or the variable's name; 'header.<name>', 'button.<index>'), "
-                            "optional 'reference'.",
+                            "('1', '2', … or the variable's name; 'header.<name>', 'button.<index>') or "
+                            "per {{variable}} of an SMS or email campaign's text, optional 'reference'.",
                         },
                     },
                 }
@@ -101,7 +143,7 @@ _BODY_DOC: dict[str, Any] = {
     }
 }
 
-RowsFor = Callable[[dict[str, Any]], Iterable[Row]]
+RowsFor = Callable[[Shape], Iterable[Row]]
 
 
 def _invalid(exc: ValidationError) -> RequestValidationError:
@@ -120,9 +162,19 @@ async def _read_body(request: Request, stack: AsyncExitStack) -> tuple[CampaignS
             if problem:
                 raise InvalidRequestError("parameter_invalid", f"{name} {problem}.", param=name)
         raw: dict[str, Any] = {
-            k: v for k, v in fields.items() if k in ("channel_id", "name", "schedule_at", "on_limit")
+            k: v
+            for k, v in fields.items()
+            if k in ("channel_id", "name", "schedule_at", "on_limit", "category")
         }
-        raw["template"] = {"name": fields.get("template_name"), "language": fields.get("template_language")}
+        if "template_name" in fields or "template_language" in fields:
+            raw["template"] = {
+                "name": fields.get("template_name"),
+                "language": fields.get("template_language"),
+            }
+        if "subject" in fields or "html" in fields:
+            raw["email"] = {k: fields[k] for k in ("subject", "text", "html") if k in fields}
+        elif "text" in fields:
+            raw["text"] = {"body": fields["text"]}
         try:
             settings = CampaignSettings.model_validate(raw)
         except ValidationError as exc:
@@ -132,7 +184,7 @@ async def _read_body(request: Request, stack: AsyncExitStack) -> tuple[CampaignS
             raise InvalidRequestError(
                 "parameter_missing", "'file' (the CSV upload) is required.", param="file"
             )
-        return settings, lambda variables: from_csv(upload.file, variables)
+        return settings, lambda shape: from_csv(upload.file, shape)
     await refuse_unstorable_input(request, json_body=True)
     try:
         body = CampaignCreate.model_validate_json(await request.body())
@@ -145,8 +197,9 @@ async def _read_body(request: Request, stack: AsyncExitStack) -> tuple[CampaignS
     "",
     status_code=201,
     summary="Create a campaign",
-    description="From JSON (`recipients`) or a CSV upload (`multipart/form-data`). Each recipient is "
-    "screened (number, duplicate, opt-out for marketing, template parameters); skipped rows are listed "
+    description="From JSON (`recipients`) or a CSV upload (`multipart/form-data`); a WhatsApp `template`, "
+    "an SMS `text` or an `email` with {{variable}} placeholders. Each recipient is screened (address, "
+    "duplicate, opt-out, parameters) and, when it is sent, the marketing frequency cap; skipped rows are listed "
     "with their reason under /recipients?status=skipped. Messages are made in batches while it runs, in "
     "the bulk lane, paced by the channel's limits.",
     openapi_extra=_BODY_DOC,

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.campaigns import service
-from omniroute.campaigns.recipients import Row, screen
+from omniroute.campaigns.recipients import Row, Shape, TextShape, screen
 from omniroute.campaigns.schemas import CampaignEstimate, CampaignSettings, CountryCost, Money
 from omniroute.contacts.models import Contact
 from omniroute.conversations.models import Conversation
@@ -19,8 +19,10 @@ from omniroute.core.tenancy import Tenant
 from omniroute.messages.facts import Facts, business_initiated
 from omniroute.messages.pacing import effective_throughput
 from omniroute.policy.limits import tier_limit
-from omniroute.policy.pricing import price_message
+from omniroute.policy.pricing import EMAIL_CATEGORY, SMS_CATEGORY, price_message, rate
 from omniroute.policy.templates import TemplateCategory
+from omniroute.sms.encoding import shape as sms_shape
+from omniroute.workspaces.models import Workspace
 
 LOOKUP_CHUNK = 1_000
 UNKNOWN_COUNTRY = "unknown"
@@ -31,47 +33,62 @@ async def estimate(
     tenant: Tenant,
     now: datetime,
     settings: CampaignSettings,
-    rows_for: Callable[[dict[str, Any]], Iterable[Row]],
+    rows_for: Callable[[Shape], Iterable[Row]],
 ) -> CampaignEstimate:
     goal = await service.target(session, tenant, settings)
-    variables = goal.template.variables
+    shape = goal.shape
     reasons: dict[str, int] = defaultdict(int)
-    valid: list[str] = []
+    valid: dict[str, dict[str, Any]] = {}
+    """Each valid address with its parameters."""
     total = 0
-    for screened in screen(rows_for(variables), variables, await service.opted_out_addresses(session, goal)):
+    opted_out = await service.opted_out_addresses(session, goal)
+    for screened in screen(rows_for(shape), shape, opted_out, goal.address_of):
         total += 1
         if screened.reason is None:
-            valid.append(screened.to)
+            valid[screened.to] = screened.row.parameters
         else:
             reasons[screened.reason] += 1
-    in_window = await _in_open_window(session, tenant, goal.channel.id, now, valid)
-    counted = await _already_counted(session, tenant, now, valid)
-    limit = tier_limit(goal.channel.messaging_tier) if goal.channel.messaging_tier else None
+    capped = await _frequency_capped(session, tenant, goal, now, list(valid))
+    sendable = [address for address in valid if address not in capped]
+    whatsapp = goal.template is not None
+    in_window = await _in_open_window(session, tenant, goal.channel.id, now, sendable) if whatsapp else set()
+    limit = tier_limit(goal.channel.messaging_tier) if whatsapp and goal.channel.messaging_tier else None
     beyond = 0
     if limit is not None:
-        starting = sum(1 for a in valid if a not in in_window and a not in counted)
+        counted = await _already_counted(session, tenant, now, sendable)
+        starting = sum(1 for a in sendable if a not in in_window and a not in counted)
         started = await Facts(session).others_started(tenant, "", now)
         beyond = max(0, starting - max(0, limit - started))
-    category = TemplateCategory(goal.template.category)
     by_country: dict[str, list[Any]] = {}
     total_cost, currency = Decimal("0"), "USD"
-    for address in valid:
-        market = region_of(address)
-        price = price_message(
-            template_category=category,
-            window_open=address in in_window,
-            in_free_entry_point=False,
-            market=market,
-            at=now,
-        )
-        entry = by_country.setdefault(market or UNKNOWN_COUNTRY, [0, 0, Decimal("0"), price.currency])
+    priced = (
+        ""
+        if whatsapp
+        else (SMS_CATEGORY if isinstance(shape, TextShape) and shape.kind == "text" else EMAIL_CATEGORY)
+    )
+    for address in sendable:
+        market = region_of(address) if priced != EMAIL_CATEGORY else None
+        if whatsapp:
+            price = price_message(
+                template_category=TemplateCategory(goal.category),
+                window_open=address in in_window,
+                in_free_entry_point=False,
+                market=market,
+                at=now,
+            )
+            billable, amount, unit = price.billable, price.amount, price.currency
+        else:
+            assert isinstance(shape, TextShape)
+            amount, unit = _text_price(shape, valid[address], market, now)
+            billable = amount > 0
+        entry = by_country.setdefault(market or UNKNOWN_COUNTRY, [0, 0, Decimal("0"), unit])
         entry[0] += 1
-        entry[1] += price.billable
-        entry[2] += price.amount
-        total_cost += price.amount
-        currency = price.currency
+        entry[1] += billable
+        entry[2] += amount
+        total_cost += amount
+        currency = unit
     throughput = await effective_throughput(session, goal.channel)
-    mismatches = sum(n for code, n in reasons.items() if code.startswith("template_"))
+    mismatches = sum(n for code, n in reasons.items() if code.startswith(("template_", "parameter_")))
     return CampaignEstimate(
         recipients=total,
         valid=len(valid),
@@ -79,15 +96,16 @@ async def estimate(
         duplicates=reasons["duplicate_recipient"],
         opted_out=reasons["recipient_opted_out"],
         parameter_mismatches=mismatches,
+        frequency_capped=len(capped),
         in_open_window=len(in_window),
         beyond_messaging_limit=beyond,
         messaging_limit=limit,
-        category=category.value,
+        category=goal.category,
         cost=Money(amount=str(total_cost), currency=currency),
         cost_by_country=[
             CountryCost(
                 country=country,
-                category=category.value.lower(),
+                category=priced or goal.category.lower(),
                 messages=messages,
                 billable=billable,
                 cost=Money(amount=str(amount), currency=cur),
@@ -95,8 +113,43 @@ async def estimate(
             for country, (messages, billable, amount, cur) in sorted(by_country.items())
         ],
         throughput_per_second=throughput,
-        seconds_to_send=round(len(valid) / throughput, 3) if throughput else 0.0,
+        seconds_to_send=round(len(sendable) / throughput, 3) if throughput else 0.0,
     )
+
+
+def _text_price(
+    shape: TextShape, parameters: dict[str, Any], market: str | None, now: datetime
+) -> tuple[Decimal, str]:
+    """An SMS costs its segments (of the text as this recipient gets it) times the market's
+    rate; an email what the rate card's ``email`` row says."""
+    if shape.kind == "email":
+        return rate(None, EMAIL_CATEGORY, now.date())
+    unit, currency = rate(market, SMS_CATEGORY, now.date())
+    return unit * sms_shape(str(shape.render(parameters)["body"])).segments, currency
+
+
+async def _frequency_capped(
+    session: AsyncSession, tenant: Tenant, goal: service.Target, now: datetime, addresses: Sequence[str]
+) -> set[str]:
+    """The addresses a marketing campaign would skip now for the frequency cap."""
+    workspace = await session.get(Workspace, tenant.workspace_id)
+    assert workspace is not None
+    hours = service.frequency_cap_hours(workspace, tenant.mode) if goal.is_marketing else 0
+    if not hours:
+        return set()
+    marketed = service.marketing_messages(tenant, now - timedelta(hours=hours)).subquery()
+    found: set[str] = set()
+    for chunk in _chunks(addresses):
+        rows = await session.scalars(
+            select(Contact.address).where(
+                Contact.workspace_id == tenant.workspace_id,
+                Contact.mode == tenant.mode,
+                Contact.address.in_(chunk),
+                Contact.id.in_(select(marketed.c.contact_id)),
+            )
+        )
+        found.update(rows)
+    return found
 
 
 def _chunks(addresses: Sequence[str]) -> Iterable[Sequence[str]]:

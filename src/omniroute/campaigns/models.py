@@ -1,5 +1,5 @@
-"""A campaign: one approved template sent to a list of recipients, paced by the channel's
-limits. Each recipient row says what became of it: a message, or why it was skipped."""
+"""A campaign: one approved template (WhatsApp) or one text or email body (SMS, email)
+sent to a list of recipients, paced by the channel's limits. Each recipient row says what became of it: a message, or why it was skipped."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -42,8 +42,13 @@ class Campaign(TenantScoped, Timestamped, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(40), ForeignKey("channels.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
-    template: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    """``{"name", "language", "category"}`` as resolved at creation."""
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=False)
+    """WhatsApp: ``{"id", "name", "language", "category"}`` as resolved at creation. JSON
+    ``null`` for SMS and email campaigns (the column predates them and stays NOT NULL: on
+    SQLite relaxing it would copy the table, deleting its recipients by cascade)."""
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    """SMS and email: ``{"category", "text": {"body"}}`` or ``{"category", "email":
+    {"subject", "text", "html"}}``, with ``{{variable}}`` placeholders filled per recipient."""
     status: Mapped[CampaignStatus] = mapped_column(String(16))
     on_limit: Mapped[OnLimit] = mapped_column(String(8), default=OnLimit.WAIT)
     schedule_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -54,6 +59,12 @@ class Campaign(TenantScoped, Timestamped, Base):
     """The quality guard counts failures since the later of start and the last resume."""
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def category(self) -> str:
+        """MARKETING, UTILITY or AUTHENTICATION: the template's, or the one given for a text
+        or email campaign."""
+        return str((self.template or self.content or {})["category"])
 
 
 class CampaignRecipient(Base):

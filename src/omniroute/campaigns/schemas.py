@@ -4,6 +4,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from omniroute.campaigns.models import CampaignStatus, OnLimit
+from omniroute.messages.email import EmailContent
+from omniroute.messages.schemas import TextContent
 
 MAX_JSON_RECIPIENTS = 10_000
 """A larger list is uploaded as CSV (``multipart/form-data``), which is streamed."""
@@ -21,7 +23,9 @@ class CampaignTemplate(Strict):
 class RecipientIn(Strict):
     to: str = Field(min_length=1, max_length=320)
     parameters: dict[str, Any] = Field(
-        default_factory=dict, description="This recipient's template parameters, as in POST /v1/messages."
+        default_factory=dict,
+        description="This recipient's template parameters, as in POST /v1/messages; for an SMS or email "
+        "campaign, the value of each {{variable}} of its text by name.",
     )
     reference: str | None = Field(default=None, max_length=200)
 
@@ -29,7 +33,20 @@ class RecipientIn(Strict):
 class CampaignSettings(Strict):
     channel_id: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
-    template: CampaignTemplate
+    template: CampaignTemplate | None = Field(default=None, description="WhatsApp: the approved template.")
+    text: TextContent | None = Field(
+        default=None, description="SMS: the text, with {{variable}} placeholders filled per recipient."
+    )
+    email: EmailContent | None = Field(
+        default=None,
+        description="Email: subject and text and/or html, with {{variable}} placeholders filled per "
+        "recipient (HTML-escaped in html); no attachments.",
+    )
+    category: Literal["marketing", "utility"] | None = Field(
+        default=None,
+        description="SMS and email: what the campaign is (default marketing: opt-outs and the marketing "
+        "frequency cap apply). A WhatsApp campaign's category is its template's.",
+    )
     schedule_at: datetime | None = Field(
         default=None, description="When to start (the workspace clock; the test clock in test mode)."
     )
@@ -58,6 +75,10 @@ class CampaignCounts(BaseModel):
     failed: int
     replied: int = Field(description="The customer wrote back after the campaign message.")
     skipped: int = Field(description="Never sent: invalid, duplicate, opted out, over a limit...")
+    frequency_capped: int = Field(
+        description="Of the skipped: a marketing message to someone who got one from this workspace "
+        "within the marketing frequency cap."
+    )
     cancelled: int
 
 
@@ -66,7 +87,9 @@ class CampaignOut(BaseModel):
     object: Literal["campaign"] = "campaign"
     channel_id: str
     name: str
-    template: dict[str, Any]
+    category: str = Field(description="MARKETING, UTILITY or AUTHENTICATION.")
+    template: dict[str, Any] | None = Field(description="WhatsApp campaigns.")
+    content: dict[str, Any] | None = Field(description="SMS and email campaigns: their text or email.")
     status: CampaignStatus
     paused_reason: str | None
     on_limit: OnLimit
@@ -106,11 +129,15 @@ class CampaignEstimate(BaseModel):
     duplicates: int
     opted_out: int
     parameter_mismatches: int
+    frequency_capped: int = Field(
+        description="Valid recipients a marketing campaign would skip now: they got a marketing message "
+        "from this workspace within the marketing frequency cap (not in the cost or time)."
+    )
     in_open_window: int = Field(
-        description="Valid recipients whose 24 h window is open (utility is free there)."
+        description="WhatsApp: valid recipients whose 24 h window is open (utility is free there)."
     )
     beyond_messaging_limit: int = Field(
-        description="Recipients the tier would not let start a conversation in the next 24 h."
+        description="WhatsApp: recipients the tier would not let start a conversation in the next 24 h."
     )
     messaging_limit: int | None
     category: str

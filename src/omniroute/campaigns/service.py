@@ -1,27 +1,32 @@
 """Campaigns: create (recipients screened and inserted in bulk), run (messages made in
 batches by the ``campaigns.run`` task, in the bulk lane), guard (pause on a quality drop,
-a paused template or a burst of quality failures), pause, resume, cancel, and counts."""
+a paused template or a burst of quality failures), pause, resume, cancel, and counts.
+
+A WhatsApp campaign sends an approved template; an SMS or email campaign a text or an
+email whose ``{{variable}}`` placeholders are filled per recipient. Tier, window and
+template rules are WhatsApp's; opt-outs and the marketing frequency cap apply to all."""
 
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from omniroute.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, OnLimit, RecipientStatus
-from omniroute.campaigns.recipients import Row, Screened, screen
+from omniroute.campaigns.recipients import Row, Screened, Shape, TemplateShape, TextShape, screen
 from omniroute.campaigns.schemas import CampaignCounts, CampaignOut, CampaignSettings, Money, RecipientOut
 from omniroute.channels import service as channels
-from omniroute.channels.models import Channel
+from omniroute.channels.models import Channel, ChannelType
+from omniroute.config import get_settings
 from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.conversations.models import Conversation
 from omniroute.core.db import Base
-from omniroute.core.errors import APIError, ConflictError, InvalidRequestError
+from omniroute.core.errors import APIError, ConflictError, InvalidRequestError, PolicyError
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode, Tenant, TenantRef
 from omniroute.core.upsert import insert_all_absent
@@ -36,6 +41,7 @@ from omniroute.policy.limits import MESSAGING_LIMIT_PERIOD, QualityRating, tier_
 from omniroute.policy.templates import TemplateCategory, TemplateStatus
 from omniroute.templates import service as templates
 from omniroute.templates.models import Template
+from omniroute.workspaces.models import Workspace
 
 RUN_JOB = "campaigns.run"
 RECIPIENTS_TABLE = Table("campaign_recipients", Base.metadata)
@@ -43,42 +49,109 @@ RECIPIENTS_TABLE = Table("campaign_recipients", Base.metadata)
 INSERT_CHUNK = 5_000
 """Recipient rows per multi-row INSERT at creation."""
 CANCELLED_CODE = "campaign_cancelled"
+FREQUENCY_CAPPED_CODE = "marketing_frequency_capped"
+CONTENT_KINDS = {ChannelType.SMS: "text", ChannelType.EMAIL: "email"}
+"""What an SMS or email campaign sends instead of a WhatsApp template."""
 
 
 @dataclass(frozen=True)
 class Target:
-    """What a campaign sends with: its channel and approved template."""
+    """What a campaign sends with: its channel, and its approved template (WhatsApp) or
+    its text or email with the campaign's category (SMS, email)."""
 
     channel: Channel
-    template: Template
+    template: Template | None = None
+    content: dict[str, Any] | None = None
+
+    @property
+    def category(self) -> str:
+        return self.template.category if self.template is not None else str((self.content or {})["category"])
 
     @property
     def is_marketing(self) -> bool:
-        return self.template.category == TemplateCategory.MARKETING
+        return self.category == TemplateCategory.MARKETING
+
+    @property
+    def shape(self) -> Shape:
+        if self.template is not None:
+            return TemplateShape(self.template.variables)
+        kind = CONTENT_KINDS[ChannelType(self.channel.type)]
+        return TextShape(kind, (self.content or {})[kind])
+
+    def address_of(self, raw: str) -> str:
+        return messages.recipient_address(self.channel, raw)
+
+
+def shape_of(campaign: Campaign, channel: Channel) -> TextShape:
+    """An SMS or email campaign's content and its placeholders."""
+    kind = CONTENT_KINDS[ChannelType(channel.type)]
+    return TextShape(kind, (campaign.content or {})[kind])
 
 
 def scoped(tenant: Tenant) -> Select[Campaign]:
     return select(Campaign).where(Campaign.workspace_id == tenant.workspace_id, Campaign.mode == tenant.mode)
 
 
+def _unsupported(channel: Channel, field: str, takes: str) -> APIError:
+    return InvalidRequestError(
+        "channel_type_unsupported",
+        f"Channel {channel.id} is a {channel.type} channel: it takes {takes}.",
+        param=field,
+    )
+
+
 async def target(session: AsyncSession, tenant: Tenant, settings: CampaignSettings) -> Target:
-    """The campaign's channel and template, or the contract's error (nothing stored)."""
+    """The campaign's channel and what it sends, or the contract's error (nothing stored)."""
     channel = await channels.get(session, tenant, settings.channel_id, param="channel_id")
     channels.require_usable(channel)
-    name, language = settings.template.name, settings.template.language
-    template = templates.require_sendable(
-        await templates.find_by_name(session, channel.id, name, language),
+    given = {f for f in ("template", "text", "email", "category") if getattr(settings, f) is not None}
+    if channel.type == ChannelType.WHATSAPP:
+        for field in sorted(given - {"template"}):
+            raise _unsupported(channel, field, "an approved 'template' (its category is the template's)")
+        if settings.template is None:
+            raise InvalidRequestError(
+                "parameter_missing",
+                "A WhatsApp campaign sends an approved template: give 'template'.",
+                param="template",
+            )
+        name, language = settings.template.name, settings.template.language
+        template = templates.require_sendable(
+            await templates.find_by_name(session, channel.id, name, language),
+            channel,
+            name,
+            language,
+            "template.name",
+        )
+        return Target(channel, template=template)
+    kind = CONTENT_KINDS.get(ChannelType(channel.type))
+    if kind is None:
+        raise _unsupported(channel, "channel_id", "no campaigns (WhatsApp, SMS and email channels do)")
+    for field in sorted(given - {kind, "category"}):
+        raise _unsupported(channel, field, f"'{kind}' content")
+    content = getattr(settings, kind)
+    if content is None:
+        raise InvalidRequestError(
+            "parameter_missing", f"A {channel.type} campaign sends '{kind}' content: give it.", param=kind
+        )
+    if kind == "email" and content.attachments:
+        raise InvalidRequestError(
+            "parameter_invalid",
+            "Campaign emails carry no attachments (each recipient would get a copy of the bytes); link "
+            "to the file instead.",
+            param="email.attachments",
+        )
+    category = (settings.category or "marketing").upper()
+    return Target(
         channel,
-        name,
-        language,
-        "template.name",
+        content={"category": category, kind: content.model_dump(exclude_none=True, exclude_defaults=True)},
     )
-    return Target(channel, template)
 
 
 async def opted_out_addresses(session: AsyncSession, goal: Target) -> set[str]:
-    """The addresses a marketing campaign must skip (utility and authentication still go)."""
-    if not goal.is_marketing:
+    """The addresses the campaign must skip: on WhatsApp those opted out of a marketing
+    campaign's channel (utility and authentication templates still go); on SMS and email,
+    every opt-out of the channel (nothing but a template goes to them)."""
+    if goal.template is not None and not goal.is_marketing:
         return set()
     rows = await session.scalars(
         select(Contact.address)
@@ -93,7 +166,7 @@ async def create(
     tenant: Tenant,
     now: datetime,
     settings: CampaignSettings,
-    rows_for: Callable[[dict[str, Any]], Iterable[Row]],
+    rows_for: Callable[[Shape], Iterable[Row]],
 ) -> Campaign:
     """Store the campaign and its screened recipients (in multi-row INSERTs of
     ``INSERT_CHUNK``; ``rows`` is consumed once, as it streams) and schedule its run."""
@@ -105,12 +178,15 @@ async def create(
         mode=tenant.mode,
         channel_id=goal.channel.id,
         name=settings.name,
-        template={
+        template=None
+        if goal.template is None
+        else {
             "id": goal.template.id,
             "name": goal.template.name,
             "language": goal.template.language,
             "category": goal.template.category,
         },
+        content=goal.content,
         status=CampaignStatus.SCHEDULED if schedule_at else CampaignStatus.RUNNING,
         on_limit=settings.on_limit,
         schedule_at=schedule_at,
@@ -120,8 +196,8 @@ async def create(
     session.add(campaign)
     await session.flush()
     chunk: list[dict[str, Any]] = []
-    variables = goal.template.variables
-    for screened in screen(rows_for(variables), variables, await opted_out_addresses(session, goal)):
+    shape = goal.shape
+    for screened in screen(rows_for(shape), shape, await opted_out_addresses(session, goal), goal.address_of):
         chunk.append(_recipient_row(campaign.id, screened))
         if len(chunk) == INSERT_CHUNK:
             await _insert_recipients(session, chunk)
@@ -213,9 +289,24 @@ def start(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
     _record(session, campaign, EventType.CAMPAIGN_STARTED, now)
 
 
+def not_handed_over() -> ColumnElement[bool]:
+    """Messages not at the provider: queued, or waiting to be tried again (``sending``
+    with no call in progress, no provider id and no unknown outcome)."""
+    return or_(
+        Message.status == MessageStatus.QUEUED,
+        and_(
+            Message.status == MessageStatus.SENDING,
+            Message.provider_call_started_at.is_(None),
+            Message.provider_message_id.is_(None),
+            Message.outcome_unknown_since.is_(None),
+        ),
+    )
+
+
 async def queued_message_ids(session: AsyncSession, campaign: Campaign) -> list[str]:
+    """The campaign's messages not handed over, in id order (the order dispatch locks in)."""
     rows = await session.scalars(
-        select(Message.id).where(Message.campaign_id == campaign.id, Message.status == MessageStatus.QUEUED)
+        select(Message.id).where(Message.campaign_id == campaign.id, not_handed_over()).order_by(Message.id)
     )
     return list(rows)
 
@@ -265,13 +356,19 @@ async def resume(session: AsyncSession, campaign: Campaign, now: datetime) -> No
         for message_id in chunk:
             if dispatch_job_id(message_id) not in existing:
                 _enqueue_dispatch(session, campaign, message_id)
-    if await session.get(Job, run_job_id(campaign.id)) is None:
-        delay = (
-            (campaign.schedule_at - now).total_seconds()
-            if campaign.schedule_at and not campaign.started_at
-            else 0
-        )
-        _enqueue_run(session, campaign, max(delay, 0.0))
+    # The run job stays while the campaign is paused (checking every few seconds): bring
+    # it forward, or make it again if it is gone (a worker that holds it reschedules it).
+    delay = max(
+        (campaign.schedule_at - now).total_seconds()
+        if campaign.schedule_at and not campaign.started_at
+        else 0,
+        0.0,
+    )
+    run_job = await session.get(Job, run_job_id(campaign.id), with_for_update=True)
+    if run_job is None:
+        _enqueue_run(session, campaign, delay)
+    elif run_job.locked_by is None:
+        run_job.run_at = time.time() + delay
 
 
 async def cancel(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
@@ -282,8 +379,13 @@ async def cancel(session: AsyncSession, campaign: Campaign, now: datetime) -> No
     queued = await queued_message_ids(session, campaign)
     await _take_back_dispatch(session, queued)
     for start in range(0, len(queued), 500):
+        # Locked in id order, as dispatch locks them; one dispatch marked as being sent
+        # meanwhile no longer matches once its lock is released, and goes.
         rows = await session.scalars(
-            select(Message).where(Message.id.in_(queued[start : start + 500])).with_for_update()
+            select(Message)
+            .where(Message.id.in_(queued[start : start + 500]), not_handed_over())
+            .order_by(Message.id)
+            .with_for_update()
         )
         for message in rows:
             messages.fail(
@@ -347,6 +449,13 @@ async def counts(session: AsyncSession, campaign: Campaign) -> tuple[CampaignCou
             ),
         )
     )
+    capped = await session.scalar(
+        select(func.count()).where(
+            CampaignRecipient.campaign_id == campaign.id,
+            CampaignRecipient.status == RecipientStatus.SKIPPED,
+            CampaignRecipient.reason == FREQUENCY_CAPPED_CODE,
+        )
+    )
     read = by_message.get(MessageStatus.READ, 0)
     delivered = by_message.get(MessageStatus.DELIVERED, 0) + read
     sent = by_message.get(MessageStatus.SENT, 0) + delivered
@@ -361,6 +470,7 @@ async def counts(session: AsyncSession, campaign: Campaign) -> tuple[CampaignCou
         failed=by_message.get(MessageStatus.FAILED, 0),
         replied=replied or 0,
         skipped=by_recipient.get(RecipientStatus.SKIPPED, 0),
+        frequency_capped=capped or 0,
         cancelled=by_recipient.get(RecipientStatus.CANCELLED, 0),
     )
     prices = await session.scalars(
@@ -386,7 +496,9 @@ async def to_out(session: AsyncSession, campaign: Campaign) -> CampaignOut:
         id=campaign.id,
         channel_id=campaign.channel_id,
         name=campaign.name,
+        category=campaign.category,
         template=campaign.template,
+        content=campaign.content,
         status=campaign.status,
         paused_reason=campaign.paused_reason,
         on_limit=campaign.on_limit,
@@ -445,11 +557,12 @@ async def guard_reason(
     is paused or disabled, or ``threshold`` of its messages failed with a quality code."""
     if channel.quality_rating == QualityRating.RED:
         return "channel_quality_red"
-    template = await session.get(Template, campaign.template["id"])
-    if template is None or template.status in (TemplateStatus.PAUSED, TemplateStatus.DISABLED):
-        return f"template_{(template.status if template else 'deleted').lower()}"
-    if template.status != TemplateStatus.APPROVED:
-        return f"template_{template.status.lower()}"
+    if campaign.template is not None:
+        template = await session.get(Template, campaign.template["id"])
+        if template is None or template.status in (TemplateStatus.PAUSED, TemplateStatus.DISABLED):
+            return f"template_{(template.status if template else 'deleted').lower()}"
+        if template.status != TemplateStatus.APPROVED:
+            return f"template_{template.status.lower()}"
     since = campaign.resumed_at or campaign.started_at
     failed = select(Message.error).where(
         Message.campaign_id == campaign.id, Message.status == MessageStatus.FAILED
@@ -461,6 +574,58 @@ async def guard_reason(
     if burst >= threshold:
         return "quality_failures"
     return None
+
+
+# -- the marketing frequency cap ----------------------------------------------------------
+
+FREQUENCY_CAP_SETTING = "marketing_frequency_cap_hours"
+
+
+def frequency_cap_hours(workspace: Workspace, mode: Mode | str) -> int:
+    """The workspace's marketing frequency cap in this mode (0: none)."""
+    hours = workspace.setting(FREQUENCY_CAP_SETTING, mode)
+    return hours if hours is not None else get_settings().marketing_frequency_cap_hours
+
+
+def marketing_messages(tenant: Tenant | TenantRef, since: datetime) -> Select[str]:
+    """The contacts sent a marketing message (a marketing template, or a message of a
+    marketing SMS or email campaign) from the workspace since ``since``, not failed."""
+    marketing_campaigns = select(Campaign.id).where(
+        Campaign.workspace_id == tenant.workspace_id,
+        Campaign.mode == tenant.mode,
+        Campaign.content["category"].as_string() == TemplateCategory.MARKETING,
+    )
+    return select(Message.contact_id).where(
+        Message.workspace_id == tenant.workspace_id,
+        Message.mode == tenant.mode,
+        Message.direction == Direction.OUTBOUND,
+        Message.created_at > since,
+        Message.status != MessageStatus.FAILED,
+        (Message.template["category"].as_string() == TemplateCategory.MARKETING)
+        | Message.campaign_id.in_(marketing_campaigns),
+    )
+
+
+async def recently_marketed(
+    session: AsyncSession, tenant: Tenant | TenantRef, contact_ids: Iterable[str], since: datetime
+) -> set[str]:
+    """Of these contacts, those sent a marketing message since ``since`` (one query)."""
+    ids = list(set(contact_ids))
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        marketing_messages(tenant, since).where(Message.contact_id.in_(ids)).distinct()
+    )
+    return set(rows)
+
+
+def frequency_capped(hours: int) -> APIError:
+    return PolicyError(
+        FREQUENCY_CAPPED_CODE,
+        f"This recipient got a marketing message from this workspace within the last {hours} hours (the "
+        "workspace's marketing frequency cap).",
+        param="to",
+    )
 
 
 def tenant_of(campaign: Campaign) -> TenantRef:
@@ -550,6 +715,19 @@ async def make_messages(
         return 0, None
     tenant = tenant_of(campaign)
     contacts = await _contacts(session, tenant, now, [r.to for r in pending])
+    cap = 0
+    if campaign.category == TemplateCategory.MARKETING:
+        workspace = await session.get(Workspace, campaign.workspace_id)
+        assert workspace is not None
+        cap = frequency_cap_hours(workspace, campaign.mode)
+    capped = (
+        await recently_marketed(
+            session, tenant, (c.id for c in contacts.values()), now - timedelta(hours=cap)
+        )
+        if cap
+        else set()
+    )
+    text = None if campaign.template is not None else shape_of(campaign, channel)
     facts = BatchFacts(session)
     await facts.prefetch((contact.id, channel.id) for contact in contacts.values())
     started = await facts.others_started(tenant, "", now)
@@ -559,13 +737,10 @@ async def make_messages(
     wait: float | None = None
     for recipient in pending:
         contact = contacts[recipient.to]
-        draft = messages.Draft(
-            content_type="template",
-            content=None,
-            template={**campaign.template, "parameters": recipient.parameters or {}},
-            fallback=None,
-        )
         try:
+            if contact.id in capped:
+                raise frequency_capped(cap)
+            draft = _draft(campaign, text, recipient.parameters or {})
             decision = await messages.decide(facts, tenant, channel, contact, draft, now)
             # A customer the tier does not count yet takes one of its remaining slots.
             if (
@@ -618,6 +793,14 @@ async def make_messages(
 
 
 LIMIT_CODE = "messaging_limit_reached"
+
+
+def _draft(campaign: Campaign, text: TextShape | None, parameters: dict[str, Any]) -> messages.Draft:
+    """What the campaign sends this recipient: its template with their parameters, or its
+    text or email with their values filled in."""
+    if text is None:
+        return messages.Draft("template", None, {**(campaign.template or {}), "parameters": parameters}, None)
+    return messages.Draft(text.kind, text.render(parameters), None, None)
 
 
 async def _until_tier_frees(session: AsyncSession, tenant: TenantRef, now: datetime) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omniroute.core.db import is_database_unavailable
+from omniroute.core.db import is_database_unavailable, urgent_writes
 from omniroute.jobs import queue
 from omniroute.jobs.registry import BatchHandler
 from omniroute.jobs.worker import Worker
@@ -44,6 +44,14 @@ class BatchWorker(Worker):
         self.batch_size = min(batch_size, max_in_flight)
         self._in_flight = 0
 
+    async def _claim(self, limit: int, most_urgent: int | None) -> list[queue.ClaimedJob]:
+        # A claim woken by a commit that enqueued work (an accepted one-time code) takes
+        # the next SQLite writer turn (``core.db.urgent_writes``); the claims that follow
+        # a batch or a poll wait their turn, so bulk dispatch does not crowd out the other
+        # workers' transactions (a campaign's run, the network's statuses).
+        urgent_writes.set(self._woken)
+        return await super()._claim(limit, most_urgent)
+
     def _claim_scope(self) -> tuple[int, int | None]:
         """A whole batch when there is room for one; with less room, only high-priority
         jobs, so a one-time code never waits for a bulk batch to come back."""
@@ -57,6 +65,9 @@ class BatchWorker(Worker):
         return [self._run_batch(claimed)]
 
     async def _run_batch(self, jobs: list[queue.ClaimedJob]) -> None:
+        # A batch with a job of a priority lane above bulk (a one-time code, a reply)
+        # writes ahead of queued ordinary transactions on SQLite (this task only).
+        urgent_writes.set(any(job.priority < queue.PRIORITY_BULK for job in jobs))
         try:
             retries = await self.handler(self.services, jobs)
         except Exception as exc:

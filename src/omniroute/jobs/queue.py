@@ -25,6 +25,7 @@ class ClaimedJob:
     payload: dict[str, Any]
     attempts: int
     max_attempts: int
+    priority: int = PRIORITY_NORMAL
 
 
 def enqueue(
@@ -124,7 +125,7 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     rows = sorted(result.all(), key=lambda r: r.priority)
-    return [ClaimedJob(r.id, r.kind, r.payload, r.attempts, r.max_attempts) for r in rows]
+    return [ClaimedJob(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.priority) for r in rows]
 
 
 async def finish(session: AsyncSession, job_id: str, worker_id: str) -> None:

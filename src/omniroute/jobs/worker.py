@@ -53,6 +53,8 @@ class Worker:
         self.excluding = excluding
         self.id = f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
         self._wakeup = asyncio.Event()
+        self._woken = False
+        """Whether this claim follows a wake-up (a commit that enqueued work) rather than a poll."""
         self._running: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._database_down = False
@@ -70,6 +72,7 @@ class Worker:
             claimed: list[queue.ClaimedJob] = []
             # Cleared before claiming, so a wake-up that comes while the claim runs (a
             # commit that enqueued a job this claim did not see) is not lost.
+            self._woken = self._wakeup.is_set()
             self._wakeup.clear()
             if limit > 0:
                 claimed = await self._claim(limit, most_urgent)

@@ -36,7 +36,7 @@ from omniroute.core.db import when_available
 from omniroute.core.errors import APIError
 from omniroute.core.tenancy import Mode, TenantRef
 from omniroute.jobs import queue
-from omniroute.jobs.registry import JobContext, RetryLater, task
+from omniroute.jobs.registry import JobContext, RetryLater, recurring, task
 from omniroute.jobs.worker import backoff
 from omniroute.messages import hooks, pacing, service
 from omniroute.messages.facts import BatchFacts
@@ -140,7 +140,7 @@ async def _prepare_batch(
     batch = await _Batch.lock(session, message_ids)
     held = await _held_campaigns(session, {m.campaign_id for m in batch.messages if m.campaign_id})
     pacer = Pacer(session)
-    await pacer.lock(batch.channels)
+    await pacer.lock(batch.channels, {(m.channel_id, m.recipient) for m in batch.messages})
     paced: dict[str, RetryLater] = {}
     contacts = {
         contact.id: contact
@@ -169,9 +169,11 @@ async def _prepare_batch(
             )
             continue
         channel = batch.channels[message.channel_id]
-        slot = pacer.take(channel, message.priority)
+        slot = pacer.take(channel, message.priority, message.recipient)
         if slot.at is None:
-            paced[message.id] = RetryLater(slot.retry_in, f"paced: channel {channel.id} is at its throughput")
+            paced[message.id] = RetryLater(
+                slot.retry_in, f"paced: channel {channel.id}'s throughput or pair rate"
+            )
             continue
         outbound = await _prepare(session, facts, message, channel, contacts[message.contact_id], now)
         if outbound is None:
@@ -191,6 +193,7 @@ async def _prepare_batch(
                 sending_channel.throughput_per_second,
             )
         )
+    await pacer.save()
     return sends, paced
 
 
@@ -235,6 +238,10 @@ async def _record_results(
                 message.attempts -= 1  # no call: another process holds the channel's bind
             if str(result.provider_code) == str(meta_errors.THROUGHPUT_LIMIT):
                 await pacing.slow_down(session, send.channel_id, result.retry_after)
+            elif str(result.provider_code) == str(meta_errors.PAIR_RATE_LIMIT):
+                await pacing.pair_refused(
+                    session, send.channel_id, send.outbound.recipient, result.retry_after
+                )
             message.next_attempt_at = now + timedelta(seconds=result.retry_after)
             retries[message.id] = RetryLater(result.retry_after, f"{result.code}: {result.message}")
         elif isinstance(result, ProviderTransientError) and send.attempts < settings.send_max_attempts:
@@ -392,3 +399,14 @@ async def resolve_unknown(ctx: JobContext, payload: dict[str, Any]) -> None:
                 text="The provider did not confirm this send and it was not retried, to avoid a "
                 "duplicate. It may or may not have been delivered; check with the customer before resending.",
             )
+
+
+FORGET_PAIRS_JOB = "messages.forget_pairs"
+FORGET_PAIRS_EVERY_SECONDS = 600.0
+
+
+@recurring(FORGET_PAIRS_JOB, every=FORGET_PAIRS_EVERY_SECONDS)
+async def forget_spent_pairs(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Keep ``pair_paces`` to the pairs still within their allowance."""
+    async with ctx.db.transaction() as session:
+        await pacing.forget_spent_pairs(session)

@@ -124,3 +124,18 @@ class ChannelPace(Base):
     """The fraction of ``throughput_per_second`` in use: below 1 after a 130429, back to 1
     gradually."""
     slowed_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class PairPace(Base):
+    """The pair rate state of one (channel, recipient) pair (``messages/pacing.py``): when
+    the pair's allowance is used up to, in epoch seconds (a generic cell rate: a send may
+    go once ``next_at`` is within the burst tolerance of now). A row whose ``next_at`` has
+    passed says nothing more than no row: those are purged."""
+
+    __tablename__ = "pair_paces"
+
+    channel_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, index=True)

@@ -14,6 +14,15 @@ come.
 
 A provider's throughput refusal (130429) multiplies the pace by ``THROTTLED_SLOWDOWN``;
 it recovers by ``SLOWDOWN_RECOVERY_PER_SECOND`` of the full throughput each second.
+
+WhatsApp also limits sends to one customer from one number (the pair rate, 131056 over
+it). ``pair_paces`` holds, per (channel, recipient), when the pair's allowance is used up
+to (a generic cell rate: one send per ``PAIR_PACING_INTERVAL_SECONDS``, bursts of
+``PAIR_PACING_BURST``). The batch reads its pairs' rows in one query under the channel
+locks it already holds (so no two processes take the same pair's allowance), a send
+whose pair is not free within the horizon is rescheduled to when it is (taking no
+throughput slot), and the batch writes the pairs it used in one upsert. A 131056 from the
+provider marks the pair's allowance as used up.
 """
 
 import asyncio
@@ -22,20 +31,26 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omniroute.channels.models import Channel
+from omniroute.channels.models import Channel, ChannelType
 from omniroute.core.upsert import insert_all_absent
-from omniroute.messages.models import ChannelPace, Priority
+from omniroute.messages.models import ChannelPace, PairPace, Priority
 from omniroute.policy.limits import (
     MIN_SLOWDOWN,
     PACING_HEADROOM,
     PACING_HORIZON_SECONDS,
+    PAIR_PACING_BURST,
+    PAIR_PACING_INTERVAL_SECONDS,
     PRIORITY_LANE_SHARE,
     SLOWDOWN_RECOVERY_PER_SECOND,
     THROTTLED_SLOWDOWN,
 )
+
+Pair = tuple[str, str]
+"""(channel id, recipient)."""
 
 
 def slowdown_at(pace: ChannelPace | None, now: float) -> float:
@@ -67,9 +82,13 @@ class Pacer:
         self.session = session
         self.paces: dict[str, ChannelPace] = {}
         self._deferred: dict[str, int] = {}
+        self.pairs: dict[Pair, float] = {}
+        """Each pair's ``next_at`` (absent: never used, or its allowance is whole again)."""
+        self._pairs_used: set[Pair] = set()
 
-    async def lock(self, channel_ids: Iterable[str]) -> None:
-        """Lock the channels' pace rows (created on first use), in id order."""
+    async def lock(self, channel_ids: Iterable[str], pairs: Iterable[Pair] = ()) -> None:
+        """Lock the channels' pace rows (created on first use), in id order, then read the
+        pair rate state of ``pairs`` (the channel locks guard it)."""
         ids = sorted(set(channel_ids))
         if not ids:
             return
@@ -95,9 +114,36 @@ class Pacer:
             .execution_options(populate_existing=True)
         )
         self.paces = {row.channel_id: row for row in rows}
+        wanted = set(pairs)
+        if wanted:
+            found = await self.session.execute(
+                select(PairPace.channel_id, PairPace.recipient, PairPace.next_at).where(
+                    PairPace.channel_id.in_({channel for channel, _ in wanted}),
+                    PairPace.recipient.in_({recipient for _, recipient in wanted}),
+                )
+            )
+            self.pairs = {(c, r): at for c, r, at in found if (c, r) in wanted}
 
-    def take(self, channel: Channel, priority: str, now: float | None = None) -> Slot:
+    def take(self, channel: Channel, priority: str, recipient: str, now: float | None = None) -> Slot:
         now = time.time() if now is None else now
+        pair = (channel.id, recipient)
+        if channel.type == ChannelType.WHATSAPP:
+            pair_free_at = self.pairs.get(pair, 0.0) - (PAIR_PACING_BURST - 1) * PAIR_PACING_INTERVAL_SECONDS
+            if pair_free_at > now + PACING_HORIZON_SECONDS:
+                # Not before the pair rate allows: no throughput slot is taken meanwhile.
+                return Slot(None, retry_in=pair_free_at - now - PACING_HORIZON_SECONDS / 2)
+        slot = self._take_throughput(channel, priority, now)
+        if slot.at is not None and channel.type == ChannelType.WHATSAPP:
+            self.pairs[pair] = max(slot.at, self.pairs.get(pair, 0.0)) + PAIR_PACING_INTERVAL_SECONDS
+            self._pairs_used.add(pair)
+        return slot
+
+    async def save(self) -> None:
+        """Write the pair rate state the batch used, in one statement."""
+        if self._pairs_used:
+            await record_pairs(self.session, {pair: self.pairs[pair] for pair in self._pairs_used})
+
+    def _take_throughput(self, channel: Channel, priority: str, now: float) -> Slot:
         pace = self.paces[channel.id]
         rate = max(channel.throughput_per_second * PACING_HEADROOM * slowdown_at(pace, now), 1e-3)
         shared_rate, priority_rate = rate * (1 - PRIORITY_LANE_SHARE), rate * PRIORITY_LANE_SHARE
@@ -115,6 +161,31 @@ class Pacer:
         waiting = self._deferred.get(channel.id, 0)
         self._deferred[channel.id] = waiting + 1
         return Slot(None, retry_in=shared - now - PACING_HORIZON_SECONDS / 2 + waiting / shared_rate)
+
+
+async def record_pairs(session: AsyncSession, next_at: dict[Pair, float]) -> None:
+    """Move these pairs' ``next_at`` forward (never back: a 131056 recorded meanwhile
+    stays), in one upsert."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = (postgresql if postgres else sqlite).insert(PairPace)
+    later = (func.greatest if postgres else func.max)(PairPace.next_at, statement.excluded.next_at)
+    await session.execute(
+        statement.values(
+            [{"channel_id": c, "recipient": r, "next_at": at} for (c, r), at in sorted(next_at.items())]
+        ).on_conflict_do_update(index_elements=["channel_id", "recipient"], set_={"next_at": later})
+    )
+
+
+async def pair_refused(session: AsyncSession, channel_id: str, recipient: str, retry_after: float) -> None:
+    """The provider refused a send for the pair rate (131056): the pair's allowance is used
+    up; its next send waits for ``retry_after`` and every later one for its interval."""
+    used_up = time.time() + retry_after + (PAIR_PACING_BURST - 1) * PAIR_PACING_INTERVAL_SECONDS
+    await record_pairs(session, {(channel_id, recipient): used_up})
+
+
+async def forget_spent_pairs(session: AsyncSession) -> None:
+    """Delete the pair rows whose allowance is whole again (they say nothing no row does)."""
+    await session.execute(delete(PairPace).where(PairPace.next_at < time.time()))
 
 
 async def slow_down(session: AsyncSession, channel_id: str, retry_after: float | None) -> None:

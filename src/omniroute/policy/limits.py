@@ -65,3 +65,8 @@ THROTTLED_SLOWDOWN = 0.5
 MIN_SLOWDOWN = 0.1
 SLOWDOWN_RECOVERY_PER_SECOND = 0.05
 """... which recovers by this share of the full throughput per second."""
+PAIR_PACING_INTERVAL_SECONDS = PAIR_RATE_INTERVAL.total_seconds() / PACING_HEADROOM
+PAIR_PACING_BURST = int(PAIR_RATE_BURST * PACING_HEADROOM)
+"""The pair rate sends are paced at: Meta's "about 1 message every 6 s to the same
+customer, bursts up to about 45" (131056 over it) with the same headroom as throughput,
+so sends to one customer never reach Meta's figure however late some of them leave."""

@@ -79,6 +79,9 @@ def rate_card() -> tuple[RateCardRow, ...]:
 
 SMS_CATEGORY = "sms"
 """The rate card's category of SMS rates, charged per segment."""
+EMAIL_CATEGORY = "email"
+"""The rate card's category of email rates, per message (the shipped card has none: an
+SMTP relay bills by plan, so emails estimate at 0 until an operator adds a row)."""
 
 
 def rate(market: str | None, category: PricingCategory | str, on: date) -> tuple[Decimal, str]:

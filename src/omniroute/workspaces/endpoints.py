@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.campaigns.service import FREQUENCY_CAP_SETTING, frequency_cap_hours
 from omniroute.conversations.tasks import expiring_lead
 from omniroute.core.deps import SessionDep
 from omniroute.core.http import api_router
@@ -43,6 +44,8 @@ def _out(workspace: Workspace, mode: Mode) -> WorkspaceOut:
         mode=mode,
         window_expiring_lead_seconds=int(expiring_lead(workspace, mode).total_seconds()),
         window_expiring_lead_is_default=workspace.window_expiring_lead_seconds(mode) is None,
+        marketing_frequency_cap_hours=frequency_cap_hours(workspace, mode),
+        marketing_frequency_cap_is_default=workspace.setting(FREQUENCY_CAP_SETTING, mode) is None,
         created_at=workspace.created_at,
     )
 
@@ -59,6 +62,8 @@ async def update_workspace(body: WorkspaceUpdate, auth: Auth, session: SessionDe
         workspace.name = body.name
     if "window_expiring_lead_seconds" in body.model_fields_set:
         workspace.set_window_expiring_lead_seconds(auth.mode, body.window_expiring_lead_seconds)
+    if "marketing_frequency_cap_hours" in body.model_fields_set:
+        workspace.set_setting(FREQUENCY_CAP_SETTING, auth.mode, body.marketing_frequency_cap_hours)
     await session.flush()
     return _out(workspace, auth.mode)
 

@@ -23,6 +23,11 @@ class Workspace(Timestamped, Base):
     """How long before a window closes ``conversation.window_expiring`` fires, per mode (a
     test key's setting never changes live behaviour); None: the operator's default
     (``OMNIROUTE_WINDOW_EXPIRING_LEAD_SECONDS``)."""
+    live_marketing_frequency_cap_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    test_marketing_frequency_cap_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """A campaign's marketing message skips a recipient who got a marketing message from
+    this workspace in the last this many hours, per mode; 0: no cap; None: the operator's
+    default (``OMNIROUTE_MARKETING_FREQUENCY_CAP_HOURS``)."""
 
     def now(self, mode: Mode | str) -> datetime:
         """The current time for this workspace in ``mode`` (test mode has its own clock).
@@ -39,6 +44,13 @@ class Workspace(Timestamped, Base):
             self.test_window_expiring_lead_seconds = seconds
         else:
             self.live_window_expiring_lead_seconds = seconds
+
+    def setting(self, name: str, mode: Mode | str) -> int | None:
+        """A per-mode setting (``<mode>_<name>`` column); None: the operator's default."""
+        return getattr(self, f"{Mode(mode).value}_{name}")  # type: ignore[no-any-return]
+
+    def set_setting(self, name: str, mode: Mode | str, value: int | None) -> None:
+        setattr(self, f"{Mode(mode).value}_{name}", value)
 
 
 async def now_of(session: AsyncSession, tenant: Tenant) -> datetime:

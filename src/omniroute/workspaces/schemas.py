@@ -9,6 +9,7 @@ from omniroute.workspaces.models import ApiKey
 from omniroute.workspaces.service import MAX_ROTATION_GRACE, IssuedKey
 
 MIN_LEAD_SECONDS = 60
+MAX_FREQUENCY_CAP_HOURS = 720
 
 
 class WorkspaceOut(BaseModel):
@@ -20,6 +21,11 @@ class WorkspaceOut(BaseModel):
         description="How long before a customer service window closes conversation.window_expiring fires."
     )
     window_expiring_lead_is_default: bool = Field(description="True while the operator's default applies.")
+    marketing_frequency_cap_hours: int = Field(
+        description="A campaign's marketing message skips a recipient who got a marketing message from this "
+        "workspace within this many hours (counted as frequency_capped); 0: no cap."
+    )
+    marketing_frequency_cap_is_default: bool = Field(description="True while the operator's default applies.")
     created_at: datetime
 
 
@@ -33,6 +39,13 @@ class WorkspaceUpdate(BaseModel):
         lt=int(CUSTOMER_SERVICE_WINDOW.total_seconds()),
         description="Seconds before expiry for conversation.window_expiring; null restores the default. "
         "Applies to windows opened or refreshed from now on.",
+    )
+    marketing_frequency_cap_hours: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_FREQUENCY_CAP_HOURS,
+        description="Hours within which a recipient gets at most one marketing campaign message from this "
+        "workspace (0: no cap); null restores the default.",
     )
 
 

@@ -7,6 +7,9 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
+from omniroute.messages import pacing
 from omniroute.policy.limits import PAIR_RATE_BURST, PAIR_RATE_INTERVAL
 from tests.conftest import CUSTOMER, POSITIONAL_BODY, assert_error, eventually, ts
 from tests.providers.meta.emulated import Emulated, StartEmulated
@@ -36,7 +39,12 @@ async def test_throughput_limit_is_retried_until_sent(start_emulated: StartEmula
     assert (await emulated.api.message(retried["id"]))["attempts"] == 2
 
 
-async def test_pair_rate_limit_is_retried_after_the_pair_interval(start_emulated: StartEmulated) -> None:
+async def test_pair_rate_limit_is_retried_after_the_pair_interval(
+    start_emulated: StartEmulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Our own pair-rate pacing stays under Meta's burst; let it allow more here so the
+    # emulator is the one to refuse (as Meta would if its figure were lower than ours).
+    monkeypatch.setattr(pacing, "PAIR_PACING_BURST", PAIR_RATE_BURST + 5)
     emulated = await start_emulated(status_interval=10)  # no status webhooks while the burst goes out
     await emulated.customer_writes()
     burst = await asyncio.gather(
