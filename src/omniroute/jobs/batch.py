@@ -86,7 +86,8 @@ class BatchWorker(Worker):
 
         async def record(session: AsyncSession) -> None:
             await queue.finish_many(session, done, self.id)
-            for job_id, retry in retries.items():
-                await queue.reschedule(session, job_id, self.id, delay=retry.delay, error=str(retry))
+            await queue.reschedule_many(
+                session, {job_id: (retry.delay, str(retry)) for job_id, retry in retries.items()}, self.id
+            )
 
         await self._record(f"a batch of {len(jobs)} {self.kind} jobs", record)

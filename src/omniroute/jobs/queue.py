@@ -3,9 +3,9 @@
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.ids import new_id
@@ -155,6 +155,31 @@ async def reschedule(
         .values(
             run_at=time.time() + delay, locked_by=None, locked_until=None, last_error=error, attempts=attempts
         )
+    )
+
+
+_JOBS = cast(Table, Job.__table__)
+_RESCHEDULE_ONE = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.locked_by == bindparam("worker_id"))
+    .values(run_at=bindparam("next_run_at"), locked_by=None, locked_until=None, last_error=bindparam("error"))
+)
+
+
+async def reschedule_many(
+    session: AsyncSession, delays: dict[str, tuple[float, str]], worker_id: str
+) -> None:
+    """``reschedule`` for many jobs (job id → delay and error), in one round trip
+    (executemany): a paced dispatch batch puts most of its jobs back at once."""
+    if not delays:
+        return
+    now = time.time()
+    await session.execute(
+        _RESCHEDULE_ONE,
+        [
+            {"job_id": job_id, "worker_id": worker_id, "next_run_at": now + delay, "error": error}
+            for job_id, (delay, error) in delays.items()
+        ],
     )
 
 

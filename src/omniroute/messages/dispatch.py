@@ -43,6 +43,7 @@ from omniroute.messages.facts import BatchFacts
 from omniroute.messages.models import Message, MessageKind, MessageStatus
 from omniroute.messages.pacing import Pacer
 from omniroute.policy import errors as meta_errors
+from omniroute.policy.limits import PACING_HORIZON_SECONDS
 from omniroute.providers.base import OutboundMessage, Provider, SendReceipt, TemplateSend
 from omniroute.providers.errors import (
     ProviderAuthError,
@@ -107,15 +108,61 @@ class _Batch:
         return self.workspaces[message.workspace_id].now(Mode(message.mode))
 
 
+_Held = tuple[float, datetime, _Send]
+"""A send waiting for its pacing slot: the slot (epoch seconds), the message's clock when it
+was prepared (its ``provider_call_started_at`` once marked), and the send."""
+
+
 async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[str, RetryLater]:
     """Hand these queued messages to their providers. Returns the ones to hand over again
     later, with when; every other one was handed over, failed with a reason, or found
-    already handed over (or possibly so: then it is never sent again)."""
-    settings = services.settings
+    already handed over (or possibly so: then it is never sent again). A send whose pacing
+    slot is reserved a little ahead waits for it unmarked, and is marked when it comes."""
     async with services.db.transaction() as session:
-        sends, paced = await _prepare_batch(session, services, message_ids)
+        sends, paced, held = await _prepare_batch(session, services, message_ids)
+    retries = {**paced, **await _send_and_record(services, sends)}
+    for slot, group in _by_slot(held):
+        await asyncio.sleep(max(0.0, slot - time.time()))
+        retries.update(await _send_and_record(services, await _mark(services, group)))
+    return retries
+
+
+def _by_slot(held: dict[str, _Held]) -> list[tuple[float, list[_Held]]]:
+    """Held sends in groups of slots ``PACING_HORIZON_SECONDS`` wide, earliest first, each
+    with the time its group may go."""
+    groups: dict[int, list[_Held]] = {}
+    for waiting in held.values():
+        groups.setdefault(int(waiting[0] / PACING_HORIZON_SECONDS), []).append(waiting)
+    return [(bucket * PACING_HORIZON_SECONDS, group) for bucket, group in sorted(groups.items())]
+
+
+async def _mark(services: Any, group: list[_Held]) -> list[_Send]:
+    """Mark the held sends that are still to go (not cancelled, failed or sent meanwhile)
+    as being sent, in one short transaction; those are the ones to send."""
+    by_id = {send.message_id: (prepared_at, send) for _, prepared_at, send in group}
+    async with services.db.transaction() as session:
+        messages = (
+            await session.scalars(
+                select(Message)
+                .where(
+                    Message.id.in_(by_id),
+                    Message.status == MessageStatus.SENDING,
+                    Message.provider_call_started_at.is_(None),
+                    Message.provider_message_id.is_(None),
+                )
+                .order_by(Message.id)
+                .with_for_update()
+            )
+        ).all()
+        for message in messages:
+            message.provider_call_started_at = by_id[message.id][0]
+    return [by_id[message.id][1] for message in messages]
+
+
+async def _send_and_record(services: Any, sends: list["_Send"]) -> dict[str, RetryLater]:
+    settings = services.settings
     if not sends:
-        return paced
+        return {}
     results = await asyncio.gather(*(_send_within(send, settings.provider_timeout_seconds) for send in sends))
 
     async def record() -> dict[str, RetryLater]:
@@ -128,20 +175,22 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
     recorded: dict[str, RetryLater] = await when_available(
         record, give_up_after=settings.job_lease_seconds / 2
     )
-    return {**paced, **recorded}
+    return recorded
 
 
 async def _prepare_batch(
     session: AsyncSession, services: Any, message_ids: Sequence[str]
-) -> tuple[list[_Send], dict[str, RetryLater]]:
-    """The sends of the batch, each with its pacing slot, and the messages whose slot is
-    beyond the pacing horizon (to be tried again later; nothing about them changed)."""
+) -> tuple[list[_Send], dict[str, RetryLater], dict[str, "_Held"]]:
+    """The sends of the batch that go now; the messages whose slot is beyond the pacing
+    reserve (to be tried again later; nothing about them changed); and the sends whose
+    slot is reserved a little ahead (prepared, not marked as being sent until then)."""
     settings = services.settings
     batch = await _Batch.lock(session, message_ids)
     held = await _held_campaigns(session, {m.campaign_id for m in batch.messages if m.campaign_id})
     pacer = Pacer(session)
     await pacer.lock(batch.channels, {(m.channel_id, m.recipient) for m in batch.messages})
     paced: dict[str, RetryLater] = {}
+    waiting: dict[str, tuple[float, datetime]] = {}
     contacts = {
         contact.id: contact
         for contact in await session.scalars(
@@ -178,6 +227,10 @@ async def _prepare_batch(
         outbound = await _prepare(session, facts, message, channel, contacts[message.contact_id], now)
         if outbound is None:
             continue
+        if slot.at > time.time() + PACING_HORIZON_SECONDS:
+            # Prepared (``sending``) but not marked as being sent: it waits for its slot.
+            message.provider_call_started_at = None
+            waiting[message.id] = (slot.at, now)
         # The channel actually used: a channel fallback may have switched it (when it did
         # not, the session's identity map answers without a query).
         sending_channel = await session.get(Channel, message.channel_id)
@@ -194,7 +247,11 @@ async def _prepare_batch(
             )
         )
     await pacer.save()
-    return sends, paced
+    return (
+        [send for send in sends if send.message_id not in waiting],
+        paced,
+        {send.message_id: (*waiting[send.message_id], send) for send in sends if send.message_id in waiting},
+    )
 
 
 async def _held_campaigns(session: AsyncSession, campaign_ids: set[str]) -> set[str]:

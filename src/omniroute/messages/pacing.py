@@ -7,10 +7,11 @@ throughput, and ``PRIORITY_LANE_SHARE`` is kept for non-bulk sends, which take w
 bucket has the earlier slot (a one-time code never waits behind a campaign's slots).
 Slots of a bucket are ``1 / rate`` apart (a generic cell rate with no burst), so no
 second holds more sends than the throughput. A dispatch batch locks the rows of its
-channels in its prepare transaction, takes the slots due within ``PACING_HORIZON_SECONDS``
-(those sends go at once: a send marked as being sent is never held, see
-``policy.limits``) and reschedules the rest, without a slot, to about when theirs will
-come.
+channels in its prepare transaction and takes the slots due within
+``PACING_RESERVE_SECONDS``: those due within ``PACING_HORIZON_SECONDS`` go at once, the
+others wait for their slot before they are marked as being sent (a send marked is never
+held, see ``policy.limits``); the rest are rescheduled, without a slot, to about when
+theirs will come.
 
 A provider's throughput refusal (130429) multiplies the pace by ``THROTTLED_SLOWDOWN``;
 it recovers by ``SLOWDOWN_RECOVERY_PER_SECOND`` of the full throughput each second.
@@ -41,7 +42,7 @@ from omniroute.messages.models import ChannelPace, PairPace, Priority
 from omniroute.policy.limits import (
     MIN_SLOWDOWN,
     PACING_HEADROOM,
-    PACING_HORIZON_SECONDS,
+    PACING_RESERVE_SECONDS,
     PAIR_PACING_BURST,
     PAIR_PACING_INTERVAL_SECONDS,
     PRIORITY_LANE_SHARE,
@@ -129,9 +130,10 @@ class Pacer:
         pair = (channel.id, recipient)
         if channel.type == ChannelType.WHATSAPP:
             pair_free_at = self.pairs.get(pair, 0.0) - (PAIR_PACING_BURST - 1) * PAIR_PACING_INTERVAL_SECONDS
-            if pair_free_at > now + PACING_HORIZON_SECONDS:
+            if pair_free_at > now + PACING_RESERVE_SECONDS:
                 # Not before the pair rate allows: no throughput slot is taken meanwhile.
-                return Slot(None, retry_in=pair_free_at - now - PACING_HORIZON_SECONDS / 2)
+                return Slot(None, retry_in=pair_free_at - now - PACING_RESERVE_SECONDS / 2)
+            now = max(now, pair_free_at)
         slot = self._take_throughput(channel, priority, now)
         if slot.at is not None and channel.type == ChannelType.WHATSAPP:
             self.pairs[pair] = max(slot.at, self.pairs.get(pair, 0.0)) + PAIR_PACING_INTERVAL_SECONDS
@@ -150,17 +152,17 @@ class Pacer:
         shared = max(now, pace.next_slot_at)
         if priority != Priority.BULK:
             reserved = max(now, pace.next_priority_slot_at)
-            if reserved < shared and reserved <= now + PACING_HORIZON_SECONDS:
+            if reserved < shared and reserved <= now + PACING_RESERVE_SECONDS:
                 pace.next_priority_slot_at = reserved + 1 / priority_rate
                 return Slot(reserved)
-        if shared <= now + PACING_HORIZON_SECONDS:
+        if shared <= now + PACING_RESERVE_SECONDS:
             pace.next_slot_at = shared + 1 / shared_rate
             return Slot(shared)
         # Later than the horizon: no slot taken; come back about when it will be free,
         # the deferred ones of this batch one slot apart.
         waiting = self._deferred.get(channel.id, 0)
         self._deferred[channel.id] = waiting + 1
-        return Slot(None, retry_in=shared - now - PACING_HORIZON_SECONDS / 2 + waiting / shared_rate)
+        return Slot(None, retry_in=shared - now - PACING_RESERVE_SECONDS / 2 + waiting / shared_rate)
 
 
 async def record_pairs(session: AsyncSession, next_at: dict[Pair, float]) -> None:

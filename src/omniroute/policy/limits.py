@@ -55,11 +55,16 @@ PACING_HEADROOM = 0.9
 early (a busy event loop, a slow transaction), and late sends bunch; the headroom keeps
 the bunches under the provider's limit in every one-second window."""
 PACING_HORIZON_SECONDS = 0.1
-"""A dispatch batch takes the slots due within this long and sends them at once; later
-ones are rescheduled. A send is never held for its slot after it was marked as being sent:
-a worker killed while holding it would leave its outcome unknown (never resent, so lost).
-Sending up to this early keeps every one-second window within (1 + horizon) x headroom
-(0.99) of the throughput."""
+"""A send whose slot is due within this long goes at once. A send is never held for its
+slot after it was marked as being sent: a worker killed while holding it would leave its
+outcome unknown (never resent, so lost). Sending up to this early keeps every one-second
+window within (1 + horizon) x headroom (0.99) of the throughput."""
+PACING_RESERVE_SECONDS = 2.0
+"""A dispatch batch reserves the slots due within this long; the sends whose slot is later
+than ``PACING_HORIZON_SECONDS`` wait for it unmarked (a worker killed meanwhile leaves
+them queued, claimed again after the job lease) and are marked when it comes. Later
+slots are not taken: those messages are rescheduled to about when theirs will come. Without
+it a channel could send no faster than one horizon's slots per batch round trip."""
 THROTTLED_SLOWDOWN = 0.5
 """A 130429 (throughput refused) halves the pace the channel is sent at ..."""
 MIN_SLOWDOWN = 0.1
