@@ -123,7 +123,9 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
     retries = {**paced, **await _send_and_record(services, sends)}
     for slot, group in _by_slot(held):
         await asyncio.sleep(max(0.0, slot - time.time()))
-        retries.update(await _send_and_record(services, await _mark(services, group)))
+        due, paused = await _mark(services, group)
+        retries.update(paused)
+        retries.update(await _send_and_record(services, due))
     return retries
 
 
@@ -136,9 +138,10 @@ def _by_slot(held: dict[str, _Held]) -> list[tuple[float, list[_Held]]]:
     return [(bucket * PACING_HORIZON_SECONDS, group) for bucket, group in sorted(groups.items())]
 
 
-async def _mark(services: Any, group: list[_Held]) -> list[_Send]:
+async def _mark(services: Any, group: list[_Held]) -> tuple[list[_Send], dict[str, RetryLater]]:
     """Mark the held sends that are still to go (not cancelled, failed or sent meanwhile)
-    as being sent, in one short transaction; those are the ones to send."""
+    as being sent, in one short transaction: those are the ones to send. A send whose
+    campaign was paused meanwhile is not marked: it is looked at again later."""
     by_id = {send.message_id: (prepared_at, send) for _, prepared_at, send in group}
     async with services.db.transaction() as session:
         messages = (
@@ -154,9 +157,14 @@ async def _mark(services: Any, group: list[_Held]) -> list[_Send]:
                 .with_for_update()
             )
         ).all()
-        for message in messages:
+        paused = await _held_campaigns(session, {m.campaign_id for m in messages if m.campaign_id})
+        due = [message for message in messages if message.campaign_id not in paused]
+        for message in due:
             message.provider_call_started_at = by_id[message.id][0]
-    return [by_id[message.id][1] for message in messages]
+    later = RetryLater(PAUSED_CAMPAIGN_RECHECK_SECONDS, "campaign paused")
+    return [by_id[message.id][1] for message in due], {
+        message.id: later for message in messages if message.campaign_id in paused
+    }
 
 
 async def _send_and_record(services: Any, sends: list["_Send"]) -> dict[str, RetryLater]:
