@@ -36,6 +36,7 @@ from omniroute.providers.registry import ProviderRegistry
 from omniroute.requestlog.writer import RequestLogWriter
 from omniroute.services import Services
 from omniroute.workspaces.models import Workspace
+from tests.campaigns.support import set_throughput
 from tests.conftest import CUSTOMER, Tenant, accept_in
 from tests.database_outage import SimulatedOutage
 
@@ -328,6 +329,7 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(
             seen = [sql for n, sql in enumerate(seen) if n == 0 or sql != seen[n - 1]]
         return len(seen)
 
+    await set_throughput(tenant, 1000)  # every slot within the pacing horizon: none is held
     jobs = await queued_batch(db, tenant, 15)
     statements.append(await count_statements(jobs[:3]))
     statements.append(await count_statements(jobs[3:]))

@@ -16,6 +16,7 @@ from omniroute.messages.pacing import Pacer, Slot
 from omniroute.policy import errors as meta_errors
 from omniroute.policy.limits import (
     PACING_HORIZON_SECONDS,
+    PACING_RESERVE_SECONDS,
     PAIR_PACING_BURST,
     PAIR_PACING_INTERVAL_SECONDS,
     PAIR_RATE_BURST,
@@ -56,7 +57,7 @@ async def test_a_customer_gets_a_burst_then_one_send_per_interval_whichever_proc
     assert all(slot.at is not None for slot in first[:PAIR_PACING_BURST])
     held = first[PAIR_PACING_BURST]
     assert held.at is None
-    assert held.retry_in == pytest.approx(PAIR_PACING_INTERVAL_SECONDS - PACING_HORIZON_SECONDS / 2)
+    assert held.retry_in == pytest.approx(PAIR_PACING_INTERVAL_SECONDS - PACING_RESERVE_SECONDS / 2)
     assert first[-1].at is not None, "another customer is not held"
 
     # Another batch (another worker process): the burst is spent; the next send waits for
