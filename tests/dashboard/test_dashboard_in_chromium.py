@@ -87,6 +87,11 @@ async def test_a_reply_from_a_conversation_reaches_read_without_a_reload(
     await expect(page.locator(".bubble.in .body")).to_have_text("Do you ship to Abuja?")
     countdown = page.locator(".countdown")
     first = await countdown.text_content()
+    # htmx has taken the form over (a click before that would post it as a plain form)
+    await page.wait_for_function(
+        "() => { const f = document.querySelector('form[hx-post]'); return !!(f && f['htmx-internal-data']); }",
+        timeout=LIVE_WAIT_MS,
+    )
     await page.get_by_label("Your message").fill("Yes, in 2 days.")
     await page.get_by_role("button", name="Send", exact=True).click()
     sent = page.locator(".bubble.out", has_text="Yes, in 2 days.")
