@@ -161,6 +161,7 @@ async def _mark(services: Any, group: list[_Held]) -> tuple[list[_Send], dict[st
         due = [message for message in messages if message.campaign_id not in paused]
         for message in due:
             message.provider_call_started_at = by_id[message.id][0]
+            message.attempts += 1
     later = RetryLater(PAUSED_CAMPAIGN_RECHECK_SECONDS, "campaign paused")
     return [by_id[message.id][1] for message in due], {
         message.id: later for message in messages if message.campaign_id in paused
@@ -236,8 +237,10 @@ async def _prepare_batch(
         if outbound is None:
             continue
         if slot.at > time.time() + PACING_HORIZON_SECONDS:
-            # Prepared (``sending``) but not marked as being sent: it waits for its slot.
+            # Prepared (``sending``) but not marked as being sent, and no call counted: it
+            # waits for its slot.
             message.provider_call_started_at = None
+            message.attempts -= 1
             waiting[message.id] = (slot.at, now)
         # The channel actually used: a channel fallback may have switched it (when it did
         # not, the session's identity map answers without a query).
@@ -250,7 +253,7 @@ async def _prepare_batch(
                 sending_channel.id,
                 provider,
                 outbound,
-                message.attempts,
+                message.attempts + (message.id in waiting),  # the call it will make counts
                 sending_channel.throughput_per_second,
             )
         )
