@@ -210,9 +210,14 @@
       if (state.lastId) url.searchParams.set("last_event_id", state.lastId);
       var stream = new EventSource(url.toString());
       state.stream = stream;
-      stream.addEventListener("open", function () { state.retryMs = 1000; status.hidden = true; });
+      stream.addEventListener("open", function () {
+        state.retryMs = 1000;
+        status.hidden = true;
+        host.setAttribute("data-stream", "open");  // for the page (and tests): replies arrive live
+      });
       stream.addEventListener("message", function (event) { render(JSON.parse(event.data)); });
       stream.addEventListener("error", function () {
+        host.removeAttribute("data-stream");
         // CONNECTING: the browser retries by itself (with Last-Event-ID). CLOSED: the
         // server refused (an expired ticket): start again with a new ticket.
         if (stream.readyState === EventSource.CLOSED && state.stream === stream) reconnectLater();
