@@ -61,7 +61,9 @@ async def test_a_visitor_chats_with_the_business_and_keeps_the_chat_across_a_rel
         await launcher.click()
         await page.locator(".msg.business", has_text="Yes, in 2 days.").wait_for()
         assert await page.locator(".msg.visitor").all_text_contents() == ["Do you ship to Abuja?"]
-        await page.locator("[data-omniroute-chat][data-stream='open']").wait_for()  # live again
+        await page.locator("[data-omniroute-chat][data-stream='open']").wait_for(
+            state="attached"
+        )  # live again
         later = await reply(tenant.live, channel, visitor_id, text={"body": "Anything else?"})
         await page.locator(".msg.business", has_text="Anything else?").wait_for()
         assert (await history(tenant.live, later["id"]))[2] == ("sent", "stream")
