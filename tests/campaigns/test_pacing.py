@@ -94,7 +94,7 @@ async def test_a_campaign_never_exceeds_the_channel_throughput_and_lets_urgent_s
         await tenant.wait_for(message_id, "sent", within=5)
         assert network_log[tenant.whatsapp][message_id] - accepted < urgent_within(settings)
 
-    done = await until(tenant, campaign["id"], "completed", within=30)
+    done = await until(tenant, campaign["id"], "completed", within=90)  # its statuses queue on a loaded box
     assert done["counts"]["sent"] == RECIPIENTS and done["counts"]["failed"] == 0
     sends = list(network_log[tenant.whatsapp].values())
     assert len(sends) == RECIPIENTS + 2
