@@ -26,7 +26,7 @@ from omniroute.campaigns.schemas import (
     UsageOut,
 )
 from omniroute.core.deps import SessionDep
-from omniroute.core.errors import InvalidRequestError, not_found
+from omniroute.core.errors import InvalidRequestError
 from omniroute.core.http import api_router
 from omniroute.core.openapi import error_responses
 from omniroute.core.pagination import Page, PageParams, page_params, paginate, unknown_cursor
@@ -227,14 +227,6 @@ async def estimate_campaign(request: Request, auth: Auth, session: SessionDep) -
         return await estimates.estimate(session, auth, auth.now(), settings, rows_for)
 
 
-async def _get(session: SessionDep, auth: Auth, campaign_id: str, *, lock: bool = False) -> Campaign:
-    statement = service.scoped(auth).where(Campaign.id == campaign_id)
-    campaign = await session.scalar(statement.with_for_update() if lock else statement)
-    if campaign is None:
-        raise not_found("campaign", campaign_id)
-    return campaign
-
-
 @router.get("", summary="List campaigns (newest first)")
 async def list_campaigns(
     auth: Auth, session: SessionDep, page: Annotated[PageParams, Depends(page_params)]
@@ -245,7 +237,7 @@ async def list_campaigns(
 
 @router.get("/{campaign_id}", summary="Fetch a campaign with its live counts and cost")
 async def get_campaign(campaign_id: str, auth: Auth, session: SessionDep) -> CampaignOut:
-    return await service.to_out(session, await _get(session, auth, campaign_id))
+    return await service.to_out(session, await service.get(session, auth, campaign_id))
 
 
 @router.get("/{campaign_id}/recipients", summary="Each recipient's outcome, in list order")
@@ -260,7 +252,7 @@ async def list_recipients(
         Query(description="skipped, pending, cancelled, or a message status."),
     ] = None,
 ) -> Page[RecipientOut]:
-    campaign = await _get(session, auth, campaign_id)
+    campaign = await service.get(session, auth, campaign_id)
     statement = service.recipients_query(campaign, status)
     if page.starting_after:
         after = await session.scalar(
@@ -283,14 +275,14 @@ async def list_recipients(
 
 @router.post("/{campaign_id}/pause", summary="Pause a campaign")
 async def pause_campaign(campaign_id: str, auth: Auth, session: SessionDep) -> CampaignOut:
-    campaign = await _get(session, auth, campaign_id, lock=True)
+    campaign = await service.get(session, auth, campaign_id, lock=True)
     await service.pause(session, campaign, auth.now(), "requested")
     return await service.to_out(session, campaign)
 
 
 @router.post("/{campaign_id}/resume", summary="Resume a paused campaign")
 async def resume_campaign(campaign_id: str, auth: Auth, session: SessionDep, request: Request) -> CampaignOut:
-    campaign = await _get(session, auth, campaign_id, lock=True)
+    campaign = await service.get(session, auth, campaign_id, lock=True)
     await service.resume(session, campaign, auth.now())
     wake_workers_after_commit(request)
     return await service.to_out(session, campaign)
@@ -298,7 +290,7 @@ async def resume_campaign(campaign_id: str, auth: Auth, session: SessionDep, req
 
 @router.post("/{campaign_id}/cancel", summary="Cancel a campaign (queued messages fail, sent ones stay)")
 async def cancel_campaign(campaign_id: str, auth: Auth, session: SessionDep) -> CampaignOut:
-    campaign = await _get(session, auth, campaign_id, lock=True)
+    campaign = await service.get(session, auth, campaign_id, lock=True)
     await service.cancel(session, campaign, auth.now())
     return await service.to_out(session, campaign)
 

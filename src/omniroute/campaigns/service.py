@@ -26,7 +26,7 @@ from omniroute.config import get_settings
 from omniroute.contacts.models import Contact, ContactOptOut
 from omniroute.conversations.models import Conversation
 from omniroute.core.db import Base
-from omniroute.core.errors import APIError, ConflictError, InvalidRequestError, PolicyError
+from omniroute.core.errors import APIError, ConflictError, InvalidRequestError, PolicyError, not_found
 from omniroute.core.ids import new_id
 from omniroute.core.tenancy import Mode, Tenant, TenantRef
 from omniroute.core.upsert import insert_all_absent
@@ -90,6 +90,15 @@ def shape_of(campaign: Campaign, channel: Channel) -> TextShape:
 
 def scoped(tenant: Tenant) -> Select[Campaign]:
     return select(Campaign).where(Campaign.workspace_id == tenant.workspace_id, Campaign.mode == tenant.mode)
+
+
+async def get(session: AsyncSession, tenant: Tenant, campaign_id: str, *, lock: bool = False) -> Campaign:
+    """The tenant's campaign (locked for update if ``lock``), or 404."""
+    statement = scoped(tenant).where(Campaign.id == campaign_id)
+    campaign = await session.scalar(statement.with_for_update() if lock else statement)
+    if campaign is None:
+        raise not_found("campaign", campaign_id)
+    return campaign
 
 
 def _unsupported(channel: Channel, field: str, takes: str) -> APIError:

@@ -468,19 +468,11 @@ async def campaign_create(request: Request, viewer: ViewerDep, _: CsrfChecked, d
     return redirect(request, f"/dashboard/campaigns/{campaign.id}")
 
 
-async def _campaign(db: SessionDep, viewer: ViewerDep, campaign_id: str, *, lock: bool = False) -> Campaign:
-    statement = campaigns.scoped(viewer.auth).where(Campaign.id == campaign_id)
-    campaign = await db.scalar(statement.with_for_update() if lock else statement)
-    if campaign is None:
-        raise not_found("campaign", campaign_id)
-    return campaign
-
-
 @router.get("/campaigns/{campaign_id}")
 async def campaign_page(
     request: Request, campaign_id: str, viewer: ViewerDep, db: SessionDep
 ) -> HTMLResponse:
-    campaign = await _campaign(db, viewer, campaign_id)
+    campaign = await campaigns.get(db, viewer.auth, campaign_id)
     names = await service.channel_names(db, viewer.auth)
     return page(
         request,
@@ -495,7 +487,7 @@ async def campaign_page(
 async def campaign_action(
     request: Request, campaign_id: str, action: str, viewer: ViewerDep, _: CsrfChecked, db: SessionDep
 ) -> Response:
-    campaign = await _campaign(db, viewer, campaign_id, lock=True)
+    campaign = await campaigns.get(db, viewer.auth, campaign_id, lock=True)
     now = viewer.auth.now()
     if action == "pause":
         await campaigns.pause(db, campaign, now, "requested")
