@@ -79,7 +79,18 @@ NAMED_BODY = {
 
 
 def _database_url(tmp: Path) -> str:
-    return os.environ.get("OMNIROUTE_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / 'omniroute-test.db'}"
+    """SQLite in a temporary directory, or ``OMNIROUTE_TEST_DATABASE_URL``; under pytest-xdist
+    each worker process gets a database of its own beside that one (``test_gw0``, ...)."""
+    given = os.environ.get("OMNIROUTE_TEST_DATABASE_URL")
+    if not given:
+        return f"sqlite+aiosqlite:///{tmp / 'omniroute-test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return given
+    url = make_url(given)
+    database = f"{url.database}_{worker}"
+    asyncio.run(run_on_postgres(given, f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"))
+    return url.set(database=database).render_as_string(hide_password=False)
 
 
 async def scratch_database(settings: Settings, name: str) -> str:

@@ -13,6 +13,7 @@ from omniroute.core.deps import end_transaction_before_provider_call
 from omniroute.core.errors import InvalidRequestError, PolicyError, not_found
 from omniroute.core.ids import new_id
 from omniroute.core.phone import to_e164
+from omniroute.core.rowcache import ROWS
 from omniroute.core.secrets import SECRET_KEYS
 from omniroute.core.tenancy import Mode, Tenant
 from omniroute.policy.limits import DEFAULT_THROUGHPUT_PER_SECOND, MessagingTier, QualityRating
@@ -64,6 +65,38 @@ async def get(session: AsyncSession, tenant: Tenant, channel_id: str, *, param: 
         _CHANNEL_BY_ID, {"channel_id": channel_id, "workspace_id": tenant.workspace_id, "mode": tenant.mode}
     )
     if channel is None:
+        raise not_found("channel", channel_id, param=param)
+    return channel
+
+
+_CHANNEL = select(Channel).where(Channel.id == bindparam("channel_id"))
+ROWS.register("channel", Channel, "id")
+
+
+async def recent(session: AsyncSession, channel_id: str) -> Channel | None:
+    """The channel as it was at most ``core.rowcache.TTL_SECONDS`` ago, deleted or not,
+    in any workspace: for the hot paths (a send, a provider webhook) that only read it and
+    check its scope themselves. Never the base of a change (``get`` reads it afresh)."""
+    found = await ROWS.get(session, "channel", channel_id)
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    channel = await session.scalar(_CHANNEL, {"channel_id": channel_id})
+    if channel is not None:
+        ROWS.put(session, "channel", channel_id, [channel])
+    return channel
+
+
+async def get_recent(
+    session: AsyncSession, tenant: Tenant, channel_id: str, *, param: str | None = None
+) -> Channel:
+    """``get`` for a send: the tenant's channel from ``recent``."""
+    channel = await recent(session, channel_id)
+    if (
+        channel is None
+        or channel.workspace_id != tenant.workspace_id
+        or channel.mode != tenant.mode
+        or channel.deleted_at is not None
+    ):
         raise not_found("channel", channel_id, param=param)
     return channel
 

@@ -2,9 +2,9 @@ import hashlib
 import hmac
 from urllib.parse import parse_qsl
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omniroute.channels import service as channels
 from omniroute.channels.models import Channel
 from omniroute.core.errors import AuthenticationError, PermissionDeniedError, not_found
 from omniroute.core.ids import new_id
@@ -20,12 +20,8 @@ SIGNATURE_PREFIX = "sha256="
 
 
 async def channel_for_hook(session: AsyncSession, provider: str, channel_id: str) -> Channel:
-    channel = await session.scalar(
-        select(Channel).where(
-            Channel.id == channel_id, Channel.provider == provider, Channel.deleted_at.is_(None)
-        )
-    )
-    if channel is None:
+    channel = await channels.recent(session, channel_id)
+    if channel is None or channel.provider != provider or channel.deleted_at is not None:
         raise not_found(f"{provider} channel", channel_id)
     return channel
 

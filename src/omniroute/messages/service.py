@@ -117,7 +117,7 @@ def require_content_fits(channel: Channel, content_type: str, *, param: str) -> 
 async def accept(session: AsyncSession, tenant: Tenant, now: datetime, body: SendMessage) -> Message:
     """Check a send request against every rule and store it as a queued message with its
     dispatch job, in the caller's transaction. Raises the contract's error otherwise."""
-    channel = await channels.get(session, tenant, body.channel_id, param="channel_id")
+    channel = await channels.get_recent(session, tenant, body.channel_id, param="channel_id")
     channels.require_usable(channel)
     require_content_fits(channel, body.content_type, param=body.content_type)
     recipient = recipient_address(channel, body.to)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniroute.core.deps import SessionDep
 from omniroute.core.errors import AuthenticationError, PermissionDeniedError
+from omniroute.core.rowcache import ROWS
 from omniroute.core.tenancy import Mode
 from omniroute.core.time import utcnow
 from omniroute.idempotency import service as idempotency
@@ -24,8 +25,12 @@ KEY_AND_WORKSPACE = (
     .join(Workspace, Workspace.id == ApiKey.workspace_id)
     .where(ApiKey.key_hash == bindparam("key_hash"))
 )
-"""The key and its workspace in one round trip: every request pays for it, so it is built
-once (building a statement costs more than running a cached one)."""
+"""The key and its workspace in one round trip: every request needs them, so the statement
+is built once (building one costs more than running a cached one) and what it finds is
+kept for a moment (``core.rowcache``)."""
+
+ROWS.register("api_key", ApiKey, "key_hash")
+ROWS.register("api_key", Workspace, "*")
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,12 @@ async def authenticate(request: Request, session: SessionDep) -> AuthContext:
 
 async def resolve_key(session: AsyncSession, token: str) -> AuthContext:
     """The workspace and mode an API key opens (the dashboard's session holds the key too)."""
-    found = (await session.execute(KEY_AND_WORKSPACE, {"key_hash": keys.hash_key(token)})).first()
+    key_hash = keys.hash_key(token)
+    found = await ROWS.get(session, "api_key", key_hash)
+    if found is None:
+        found = (await session.execute(KEY_AND_WORKSPACE, {"key_hash": key_hash})).first()
+        if found is not None:
+            ROWS.put(session, "api_key", key_hash, found)
     api_key, workspace = found if found else (None, None)
     now = utcnow()  # real time: a key is a credential, not test-mode data
     if api_key is None or workspace is None or not api_key.usable_at(now):
