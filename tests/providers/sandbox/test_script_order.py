@@ -21,7 +21,9 @@ async def test_only_the_first_event_is_scheduled_and_it_carries_the_rest(
         [payload] = (
             await session.scalars(
                 select(Job.payload).where(
-                    Job.kind == EMIT_JOB, Job.payload["event"]["status"].as_string() == "sent"
+                    Job.kind == EMIT_JOB,
+                    Job.workspace_id == tenant.workspace_id,
+                    Job.payload["event"]["status"].as_string() == "sent",
                 )
             )
         ).all()
