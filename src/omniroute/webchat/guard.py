@@ -3,6 +3,7 @@ against the channel's ``allowed_origins``, exact CORS (the preflight too), per-I
 per-visitor rate limits, and a cap on request bodies."""
 
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -125,29 +126,34 @@ SUBSCRIPTION_LIMIT = Limit(10, 60)
 
 
 class RateLimiter:
-    """Fixed-window counters in this process's memory (each API process counts its own
+    """Sliding one-window limits in this process's memory: a request is refused when the
+    key already had ``limit.requests`` within the last ``limit.per_seconds`` (a fixed window
+    would let twice the limit through across its boundary). Each API process counts its own
     share; a load balancer spreading visitors evenly multiplies a limit by the number of
-    processes at most)."""
+    processes at most."""
+
+    SWEEP_SECONDS = 60.0
 
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, int], int] = {}
-        self._window_started = 0
+        self._hits: dict[str, deque[float]] = {}
+        self._swept_at = 0.0
 
     def hit(self, key: str, limit: Limit) -> None:
         now = time.monotonic()
-        window = int(now // limit.per_seconds)
-        if int(now // 60) != self._window_started:  # forget windows that have passed
-            self._window_started = int(now // 60)
-            self._counts = {k: v for k, v in self._counts.items() if k[1] >= window - 1}
-        count = self._counts.get((key, window), 0) + 1
-        self._counts[(key, window)] = count
-        if count > limit.requests:
-            retry_after = max(1, int((window + 1) * limit.per_seconds - now) + 1)
+        if now - self._swept_at > self.SWEEP_SECONDS:  # forget keys that have gone quiet
+            self._swept_at = now
+            self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.SWEEP_SECONDS * 2}
+        hits = self._hits.setdefault(key, deque())
+        while hits and now - hits[0] >= limit.per_seconds:
+            hits.popleft()
+        if len(hits) >= limit.requests:
+            retry_after = max(1, int(hits[0] + limit.per_seconds - now) + 1)
             raise RateLimitError(
                 "rate_limited",
                 f"Too many requests ({limit.requests} per {limit.per_seconds:g} s); retry in {retry_after} s.",
                 details={"retry_after": retry_after},
             )
+        hits.append(now)
 
     def hit_all(self, hits: Iterable[tuple[str, Limit]]) -> None:
         for key, limit in hits:

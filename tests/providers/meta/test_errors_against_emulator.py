@@ -47,21 +47,27 @@ async def test_pair_rate_limit_is_retried_after_the_pair_interval(
     monkeypatch.setattr(pacing, "PAIR_PACING_BURST", PAIR_RATE_BURST + 5)
     emulated = await start_emulated(status_interval=10)  # no status webhooks while the burst goes out
     await emulated.customer_writes()
+    # Three more than Meta's burst: however slowly this machine hands them over (up to
+    # 18 s for the lot), the emulator refuses at least one.
     burst = await asyncio.gather(
-        *(emulated.sent(text={"body": f"Update {n}"}) for n in range(PAIR_RATE_BURST + 1))
+        *(emulated.sent(text={"body": f"Update {n}"}) for n in range(PAIR_RATE_BURST + 3))
     )
     messages = await eventually(
         lambda: asyncio.gather(*(emulated.api.message(m["id"]) for m in burst)),
         lambda messages: all(m["provider_message_id"] for m in messages),
-        timeout=15,
+        timeout=45,
     )
 
     by_answers = {m["id"]: await answers(emulated, m["id"]) for m in messages}
-    [retried] = [m for m in messages if by_answers[m["id"]] != ["accepted"]]
-    assert by_answers[retried["id"]] == [131056, "accepted"]
-    assert retried["attempts"] == 2
-    refused, accepted = (ts(r["received_at"]) for r in await emulated.requests_for(retried["id"]))
-    assert accepted - refused >= PAIR_RATE_INTERVAL
+    retried = [m for m in messages if by_answers[m["id"]] != ["accepted"]]
+    assert retried, by_answers
+    for message in retried:
+        *refusals, last = by_answers[message["id"]]
+        assert refusals and set(refusals) == {131056} and last == "accepted"
+        assert message["attempts"] == len(refusals) + 1
+        requests = await emulated.requests_for(message["id"])
+        refused, accepted = ts(requests[0]["received_at"]), ts(requests[-1]["received_at"])
+        assert accepted - refused >= PAIR_RATE_INTERVAL
 
 
 async def test_a_window_the_emulator_does_not_know_is_refused_131047(emulated: Emulated) -> None:
