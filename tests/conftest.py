@@ -283,8 +283,9 @@ class Tenant:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    async def wait_for(self, message_id: str, status: str, within: float = 10.0) -> dict[str, Any]:
-        """Wait until the message reaches ``status`` (fails fast if it ends in another final state)."""
+    async def wait_for(self, message_id: str, status: str, within: float = 30.0) -> dict[str, Any]:
+        """Wait until the message reaches ``status`` (fails fast if it ends in another final state).
+        Statuses come from the sandbox's jobs, which queue behind other tests' on a loaded machine."""
 
         def reached(message: dict[str, Any]) -> bool:
             if message["status"] != status and message["status"] in ("failed", "read"):
@@ -327,7 +328,7 @@ class Tenant:
         async def fetch() -> dict[str, Any]:
             return dict((await self.test.get(f"/v1/templates/{template_id}")).json())
 
-        return dict(await eventually(fetch, lambda t: t["status"] == "APPROVED"))
+        return dict(await eventually(fetch, lambda t: t["status"] == "APPROVED", timeout=30))
 
     async def contact_id(self, address: str = CUSTOMER) -> str:
         response = await self.test.get("/v1/contacts", params={"address": address})

@@ -47,7 +47,7 @@ async def test_a_paused_campaign_sends_nothing_until_resumed_then_completes(
     )
 
     assert ok(await tenant.test.post(f"/v1/campaigns/{campaign['id']}/resume"))["status"] == "running"
-    done = await until(tenant, campaign["id"], "completed", within=30)
+    done = await until(tenant, campaign["id"], "completed", within=90)
     assert done["counts"]["sent"] == 30 and done["counts"]["queued"] == 0
     assert [e["data"]["reason"] for e in await paused_events(tenant, campaign["id"])] == ["requested"]
 
@@ -86,7 +86,7 @@ async def test_a_number_whose_quality_drops_to_red_pauses_the_campaign(tenant: T
 
     await inject(db, tenant, ChannelQualityUpdate(event="UNFLAGGED", quality_rating="GREEN", timestamp=now))
     ok(await tenant.test.post(f"/v1/campaigns/{campaign['id']}/resume"))
-    done = await until(tenant, campaign["id"], "completed", within=30)
+    done = await until(tenant, campaign["id"], "completed", within=90)
     assert done["counts"]["sent"] == 30
 
 
