@@ -1,21 +1,16 @@
 """Dispatch: hand queued messages to their channels' providers, exactly once, a batch at
 a time.
 
-1. Take a pacing slot for each message that may go, in a short transaction of its own
-   on PostgreSQL: the channels' pace rows are locked for only as long as that, so
-   dispatchers on one channel (and an urgent send among them) do not take turns through
-   each other's whole preparation. A slot taken for a message that is not sent after all
-   is lost, which only slows the channel by one send.
-2. In one transaction for the batch, re-check every rule for each message (the window may
+1. In one transaction for the batch, re-check every rule for each message (the window may
    have closed while it waited; ``BatchFacts`` reads what the rules need with a few
    queries), mark it ``sending`` and set ``provider_call_started_at``; commit.
-3. Call the providers concurrently, outside any transaction.
-4. In one transaction for the batch, record each result: accepted (provider id stored;
+2. Call the providers concurrently, outside any transaction.
+3. In one transaction for the batch, record each result: accepted (provider id stored;
    statuses follow), retryable (to be tried again after a back-off), final (``failed``
    with the reason), or unknown (see below).
 
 A send whose outcome is unknown (a timeout after the request left, or a worker that
-died between steps 2 and 4, found by ``provider_call_started_at`` still being set) is
+died between steps 1 and 3, found by ``provider_call_started_at`` still being set) is
 never sent again: that could deliver it twice. It stays ``sending`` while a provider
 status carrying our message id (Meta's ``biz_opaque_callback_data``) may still match
 it; after ``unknown_outcome_grace_seconds`` without one it fails with
@@ -92,11 +87,7 @@ class _Batch:
         cycle) and read their channels and workspaces."""
         messages = (
             await session.scalars(
-                select(Message)
-                .where(Message.id.in_(message_ids))
-                .order_by(Message.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)  # as locked, not as read for the slots
+                select(Message).where(Message.id.in_(message_ids)).order_by(Message.id).with_for_update()
             )
         ).all()
         batch = cls(session, messages)
@@ -128,14 +119,8 @@ async def dispatch_messages(services: Any, message_ids: Sequence[str]) -> dict[s
     already handed over (or possibly so: then it is never sent again). A send whose pacing
     slot is reserved a little ahead waits for it unmarked, and is marked when it comes."""
     async with services.db.transaction() as session:
-        slots, paced = await _take_slots(session, message_ids)
-        if not services.db.is_sqlite:
-            # Release the pace rows before the long part. (SQLite has one writer at a time
-            # anyway: a second transaction would only cost an urgent send another turn.)
-            await session.commit()
-        to_prepare = [message_id for message_id in message_ids if message_id not in paced]
-        sends, prepare_paced, held = await _prepare_batch(session, services, to_prepare, slots)
-    retries = {**paced, **prepare_paced, **await _send_and_record(services, sends)}
+        sends, paced, held = await _prepare_batch(session, services, message_ids)
+    retries = {**paced, **await _send_and_record(services, sends)}
     for slot, group in _by_slot(held):
         await asyncio.sleep(max(0.0, slot - time.time()))
         due, paused = await _mark(services, group)
@@ -202,60 +187,17 @@ async def _send_and_record(services: Any, sends: list["_Send"]) -> dict[str, Ret
     return recorded
 
 
-def _may_go(message: Message, paused_campaigns: set[str]) -> bool:
-    """Still to be handed over, never possibly handed over already, its campaign not paused."""
-    return (
-        message.status in (MessageStatus.QUEUED, MessageStatus.SENDING)
-        and not message.provider_message_id
-        and not message.outcome_unknown_since
-        and message.provider_call_started_at is None
-        and message.campaign_id not in paused_campaigns
-    )
-
-
-async def _take_slots(
-    session: AsyncSession, message_ids: Sequence[str]
-) -> tuple[dict[str, float], dict[str, RetryLater]]:
-    """A pacing slot (epoch seconds) for each message of the batch that may go now; the
-    messages to look at again later: those whose slot is beyond the pacing reserve (nothing
-    about them changed) and those of a paused campaign."""
-    messages = (
-        await session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id))
-    ).all()
-    paused = await _held_campaigns(session, {m.campaign_id for m in messages if m.campaign_id})
-    later = RetryLater(PAUSED_CAMPAIGN_RECHECK_SECONDS, "campaign paused")
-    retries = {message.id: later for message in messages if message.campaign_id in paused}
-    going = [message for message in messages if _may_go(message, paused)]
-    channels = {
-        channel.id: channel
-        for channel in await session.scalars(
-            select(Channel).where(Channel.id.in_({message.channel_id for message in going}))
-        )
-    }
-    pacer = Pacer(session)
-    await pacer.lock(channels, {(message.channel_id, message.recipient) for message in going})
-    slots: dict[str, float] = {}
-    for message in going:
-        slot = pacer.take(channels[message.channel_id], message.priority, message.recipient)
-        if slot.at is None:
-            retries[message.id] = RetryLater(
-                slot.retry_in, f"paced: channel {message.channel_id}'s throughput or pair rate"
-            )
-        else:
-            slots[message.id] = slot.at
-    await pacer.save()
-    return slots, retries
-
-
 async def _prepare_batch(
-    session: AsyncSession, services: Any, message_ids: Sequence[str], slots: dict[str, float]
+    session: AsyncSession, services: Any, message_ids: Sequence[str]
 ) -> tuple[list[_Send], dict[str, RetryLater], dict[str, "_Held"]]:
-    """The sends of the batch that go now (each with its slot from ``_take_slots``); the
-    messages to look at again later; and the sends whose slot is a little ahead (prepared,
-    not marked as being sent until then)."""
+    """The sends of the batch that go now; the messages whose slot is beyond the pacing
+    reserve (to be tried again later; nothing about them changed); and the sends whose
+    slot is reserved a little ahead (prepared, not marked as being sent until then)."""
     settings = services.settings
     batch = await _Batch.lock(session, message_ids)
     held = await _held_campaigns(session, {m.campaign_id for m in batch.messages if m.campaign_id})
+    pacer = Pacer(session)
+    await pacer.lock(batch.channels, {(m.channel_id, m.recipient) for m in batch.messages})
     paced: dict[str, RetryLater] = {}
     waiting: dict[str, tuple[float, datetime]] = {}
     contacts = {
@@ -284,20 +226,22 @@ async def _prepare_batch(
                 session, message, now, settings.unknown_outcome_grace_seconds, "worker stopped mid-send"
             )
             continue
-        slot_at = slots.get(message.id)
-        if slot_at is None:  # it could not go when the slots were taken: look again soon
-            paced[message.id] = RetryLater(PACING_HORIZON_SECONDS, "no pacing slot taken")
-            continue
         channel = batch.channels[message.channel_id]
+        slot = pacer.take(channel, message.priority, message.recipient)
+        if slot.at is None:
+            paced[message.id] = RetryLater(
+                slot.retry_in, f"paced: channel {channel.id}'s throughput or pair rate"
+            )
+            continue
         outbound = await _prepare(session, facts, message, channel, contacts[message.contact_id], now)
         if outbound is None:
             continue
-        if slot_at > time.time() + PACING_HORIZON_SECONDS:
+        if slot.at > time.time() + PACING_HORIZON_SECONDS:
             # Prepared (``sending``) but not marked as being sent, and no call counted: it
             # waits for its slot.
             message.provider_call_started_at = None
             message.attempts -= 1
-            waiting[message.id] = (slot_at, now)
+            waiting[message.id] = (slot.at, now)
         # The channel actually used: a channel fallback may have switched it (when it did
         # not, the session's identity map answers without a query).
         sending_channel = await session.get(Channel, message.channel_id)
@@ -313,6 +257,7 @@ async def _prepare_batch(
                 sending_channel.throughput_per_second,
             )
         )
+    await pacer.save()
     return (
         [send for send in sends if send.message_id not in waiting],
         paced,

@@ -7,8 +7,7 @@ throughput, and ``PRIORITY_LANE_SHARE`` is kept for non-bulk sends, which take w
 bucket has the earlier slot (a one-time code never waits behind a campaign's slots).
 Slots of a bucket are ``1 / rate`` apart (a generic cell rate with no burst), so no
 second holds more sends than the throughput. A dispatch batch locks the rows of its
-channels in a short transaction before it prepares its messages (``messages.dispatch``)
-and takes the slots due within
+channels in its prepare transaction and takes the slots due within
 ``PACING_RESERVE_SECONDS``: those due within ``PACING_HORIZON_SECONDS`` go at once, the
 others wait for their slot before they are marked as being sent (a send marked is never
 held, see ``policy.limits``); the rest are rescheduled, without a slot, to about when
@@ -78,8 +77,7 @@ class Slot:
 
 
 class Pacer:
-    """The slots of one dispatch batch, taken in one short transaction under its channels'
-    pace row locks."""
+    """The slots of one dispatch batch, taken in its prepare transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
