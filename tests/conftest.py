@@ -85,26 +85,24 @@ def _database_url(tmp: Path) -> str:
     if not given:
         return f"sqlite+aiosqlite:///{tmp / 'omniroute-test.db'}"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None:
-        return given
-    url = make_url(given)
-    database = f"{url.database}_{worker}"
-    asyncio.run(run_on_postgres(given, f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"))
-    return url.set(database=database).render_as_string(hide_password=False)
+    return given if worker is None else asyncio.run(_new_postgres_database(given, worker))
+
+
+async def _new_postgres_database(url: str, name: str) -> str:
+    """The URL of a new, empty database named after ``url``'s plus ``_name``, on its server."""
+    parsed = make_url(url)
+    database = f"{parsed.database}_{name}"
+    await run_on_postgres(url, f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}")
+    return parsed.set(database=database).render_as_string(hide_password=False)
 
 
 async def scratch_database(settings: Settings, name: str) -> str:
     """The URL of a new, empty database of the suite's kind (``name`` beside the suite's own
     on PostgreSQL, a new file on SQLite), so a test can migrate or serve it without touching
     the suite's tables or waiting on the suite's server."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() != "postgresql":
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
         return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / f'{name}.db'}"
-    database = f"{url.database}_{name}"
-    await run_on_postgres(
-        settings.database_url, f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"
-    )
-    return url.set(database=database).render_as_string(hide_password=False)
+    return await _new_postgres_database(settings.database_url, name)
 
 
 def _free_port() -> int:

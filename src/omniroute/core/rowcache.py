@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import URL, Engine, event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -33,7 +33,7 @@ MAX_ENTRIES = 10_000
 
 RowT = TypeVar("RowT", bound=Base)
 _Snapshot = tuple[type[Base], dict[str, Any]]
-_Key = tuple[str, str, str]
+_Key = tuple[URL, str, str]
 """(database URL, kind, key)"""
 
 _STALE = "omniroute.rowcache.stale"
@@ -71,15 +71,12 @@ class RowCache:
         while len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
 
-    def drop(self, database: str, kind: str, key: str) -> None:
+    def drop(self, database: URL, kind: str, key: str) -> None:
         if key == "*":
             for entry_key in [k for k in self._entries if k[0] == database and k[1] == kind]:
                 del self._entries[entry_key]
         else:
             self._entries.pop((database, kind, key), None)
-
-    def clear(self) -> None:
-        self._entries.clear()
 
     def stale_after_change(self, rows: Iterable[object]) -> set[tuple[str, str]]:
         """The (kind, key) entries that changes to ``rows`` make stale."""
@@ -101,10 +98,12 @@ ROWS = RowCache()
 database, so that a change made through any of them drops the copies."""
 
 
-def _database(session: Session) -> str:
+def _database(session: Session) -> URL:
+    """The session's database: its engine's URL, compared by value (engines of one URL
+    share their copies) and never rendered on this hot path."""
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    return engine.url.render_as_string(hide_password=True)
+    return engine.url
 
 
 def _snapshot(row: Base) -> _Snapshot:
